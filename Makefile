@@ -68,6 +68,9 @@ $(LIBMXU_SO): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+PUBLIC_HEADERS := hostlib/mxu.h driver/mxu_error.h driver/mxu_config.h driver/mxu_program.h \
+                  hostlib/golden.h hostlib/mxu_numerics.h hostlib/mxu_builder.h hostlib/mxu_lower.h
+
 # ---- the mxu tool ----------------------------------------------------------
 MXU_SRCS := $(sort $(wildcard tools/mxu/*.c))
 MXU_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MXU_SRCS))

@@ -42,7 +42,10 @@ enum mxu_layer_op {
     MXU_LAYER_AVGPOOL = 4, /* TFLite int8 average pool */
     MXU_LAYER_ADD = 5,     /* TFLite int8 elementwise add of input and input2 */
 };
-#define MXU_LAYER_F_LUT 1u /* map through the LUT after the clamp */
+/* Map through the LUT after the clamp. The requantized value then has zero point
+ * 0 (the LUT carries the output tensor's zero point) and act_min/act_max clamp it
+ * before the lookup. */
+#define MXU_LAYER_F_LUT 1u
 
 typedef struct mxu_layer {
     char name[MXU_NAME_LEN];
@@ -58,7 +61,7 @@ typedef struct mxu_layer {
     uint32_t bias;              /* int32 [cout], TFLite's bias (zero points not folded) */
     uint32_t multiplier, shift; /* int32 [cout] each: requantization per channel */
     uint32_t lut;               /* int8 [256], index = value + 128 */
-    uint32_t add_params;        /* int32 [8] for ADD: see golden.h */
+    uint32_t add_params;        /* int32 [MXU_ADD_PARAMS_COUNT] for ADD: see golden.h */
 } mxu_layer;
 
 /* Bytes loaded into device DRAM before a run (code is one of them). */
@@ -102,6 +105,11 @@ uint64_t mxu_tensor_elems(const mxu_tensor *t);
 /* .mxp files: see docs/program-format.md. The reader validates every field and
  * every cross-reference; a truncated, corrupted or hostile file gets
  * MXU_ERR_FORMAT with a detail naming the section and offset. */
+/* The .mxp reader's checks of one layer record (shapes, tensor references,
+ * host-blob arrays), for tools that build programs record by record. Returns
+ * MXU_OK or MXU_ERR_INVAL with a detail naming the layer. (Implemented in mxp.c.) */
+int mxu_program_check_layer(const mxu_program *p, uint32_t index);
+
 int mxu_program_write(const mxu_program *p, const char *path);
 int mxu_program_read(const char *path, mxu_program **out);
 int mxu_program_serialize(const mxu_program *p, uint8_t **buf, size_t *len);

@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages mxu needs to build and test. Idempotent and quiet
 # when nothing is missing. Called by make; safe to run by hand.
-#   install-deps.sh [--check]     --check only lists what is missing (exit 1 if any)
+#   install-deps.sh [--check] [GROUP...]
+#     GROUP: base (default: build and test), fuzz (make fuzz)
+#     --check only lists what is missing (exit 1 if any)
 set -euo pipefail
 
-packages=(
-    build-essential g++ make pkg-config
-    libcriterion-dev
-    verilator iverilog
-    zlib1g-dev
-)
+check=0
+groups=()
+for a in "$@"; do
+    case "$a" in
+        --check) check=1 ;;
+        base|fuzz) groups+=("$a") ;;
+        *) echo "install-deps.sh: unknown group '$a'" >&2; exit 2 ;;
+    esac
+done
+[ ${#groups[@]} -eq 0 ] && groups=(base)
+
+packages=()
+for g in "${groups[@]}"; do
+    case "$g" in
+        base) packages+=(build-essential g++ make pkg-config libcriterion-dev verilator iverilog
+                         zlib1g-dev) ;;
+        fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,7 +35,7 @@ done
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if [ "${1:-}" = "--check" ]; then
+if [ "$check" = 1 ]; then
     echo "missing Debian packages: ${missing[*]}"
     exit 1
 fi

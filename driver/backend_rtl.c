@@ -1,0 +1,280 @@
+/* The "rtl" backend: the Verilated RTL (build/rtl/<config>/libmxu_rtl.so,
+ * built on demand) loaded with dlopen and driven through its C API
+ * (sim/verilator/mxu_rtl.h).
+ *
+ * Options ("key=value,..."):
+ *   latency=N      DRAM read latency in cycles (default MXU_DEFAULT_DRAM_LATENCY)
+ *   bw=B           DRAM bytes per cycle, 1..DRAM_BEAT_BYTES (default: the beat)
+ *   trace=FILE     write an FST waveform (uses the libmxu_rtl_trace.so variant)
+ *   trace_from=C   first traced cycle (default 0)
+ *   trace_to=C     one past the last traced cycle (default: until close)
+ *   trace_depth=N  hierarchy levels traced (default: all; 2 = top and its units)
+ *   max_cycles=N   wait()'s limit when the caller gives none (default 4e9) */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_sim.h"
+#include "mxu_backend.h"
+#include "mxu_error.h"
+#include "mxu_isa.h"
+#include "mxu_rtl.h"
+
+#define RTL_DEFAULT_MAX_CYCLES 4000000000ull
+
+/* The library's entry points, looked up by name. */
+struct rtl_api {
+    unsigned (*abi_version)(void);
+    void (*config)(mxu_hw_config *);
+    int (*has_trace)(void);
+    mxu_rtl *(*create)(const mxu_rtl_options *, char *, size_t);
+    void (*destroy)(mxu_rtl *);
+    uint8_t *(*dram)(mxu_rtl *, size_t *);
+    uint32_t (*csr_read)(mxu_rtl *, uint32_t);
+    void (*csr_write)(mxu_rtl *, uint32_t, uint32_t);
+    uint64_t (*run)(mxu_rtl *, uint64_t);
+    uint64_t (*cycle)(const mxu_rtl *);
+    uint32_t (*pins)(mxu_rtl *);
+    int (*fault)(const mxu_rtl *, char *, size_t);
+};
+
+struct rtl_state {
+    void *lib;
+    struct rtl_api api;
+    mxu_rtl *rtl;
+    uint8_t *dram;
+    size_t dram_bytes;
+    uint64_t max_cycles;
+};
+
+struct rtl_opts {
+    mxu_rtl_options sim;
+    char trace_path[512];
+    uint64_t max_cycles;
+};
+
+static int parse_options(const char *options, uint32_t beat, struct rtl_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_cycles = RTL_DEFAULT_MAX_CYCLES;
+    const char *p = options ? options : "";
+    char key[32], val[512];
+    int rc;
+    while ((rc = mxu_sim_next_option("rtl", &p, key, sizeof key, val, sizeof val)) == 1) {
+        uint64_t v = 0;
+        if (!strcmp(key, "trace")) {
+            if (!val[0])
+                return mxu_fail(MXU_ERR_INVAL, "rtl: trace= needs a file name");
+            snprintf(o->trace_path, sizeof o->trace_path, "%s", val);
+            o->sim.trace_path = o->trace_path;
+            continue;
+        }
+        if (!strcmp(key, "latency"))
+            rc = mxu_sim_parse_u64("rtl", key, val, 1, 1u << 20, &v), o->sim.dram_latency = (uint32_t)v;
+        else if (!strcmp(key, "bw"))
+            rc = mxu_sim_parse_u64("rtl", key, val, 1, beat, &v), o->sim.dram_bw = (uint32_t)v;
+        else if (!strcmp(key, "trace_from"))
+            rc = mxu_sim_parse_u64("rtl", key, val, 0, UINT64_MAX, &o->sim.trace_from);
+        else if (!strcmp(key, "trace_to"))
+            rc = mxu_sim_parse_u64("rtl", key, val, 1, UINT64_MAX, &o->sim.trace_to);
+        else if (!strcmp(key, "trace_depth"))
+            rc = mxu_sim_parse_u64("rtl", key, val, 1, 99, &v), o->sim.trace_depth = (uint32_t)v;
+        else if (!strcmp(key, "max_cycles"))
+            rc = mxu_sim_parse_u64("rtl", key, val, 1, UINT64_MAX, &o->max_cycles);
+        else
+            return mxu_fail(MXU_ERR_INVAL,
+                            "rtl: unknown option '%s' (latency, bw, trace, trace_from, trace_to, trace_depth, "
+                            "max_cycles)", key);
+        if (rc)
+            return rc;
+    }
+    if (rc < 0)
+        return rc;
+    if (o->sim.trace_to && o->sim.trace_to <= o->sim.trace_from)
+        return mxu_fail(MXU_ERR_INVAL, "rtl: trace_to must be above trace_from");
+    return MXU_OK;
+}
+
+#define LOOKUP(field, sym)                                                                    \
+    do {                                                                                      \
+        *(void **)&api->field = dlsym(lib, sym);                                              \
+        if (!api->field)                                                                      \
+            return mxu_fail(MXU_ERR_BACKEND, "rtl: %s does not export %s", path, sym);        \
+    } while (0)
+
+static int lookup_api(void *lib, const char *path, struct rtl_api *api)
+{
+    LOOKUP(abi_version, "mxu_rtl_abi_version");
+    LOOKUP(config, "mxu_rtl_config");
+    LOOKUP(has_trace, "mxu_rtl_has_trace");
+    LOOKUP(create, "mxu_rtl_create");
+    LOOKUP(destroy, "mxu_rtl_destroy");
+    LOOKUP(dram, "mxu_rtl_dram");
+    LOOKUP(csr_read, "mxu_rtl_csr_read");
+    LOOKUP(csr_write, "mxu_rtl_csr_write");
+    LOOKUP(run, "mxu_rtl_run");
+    LOOKUP(cycle, "mxu_rtl_cycle");
+    LOOKUP(pins, "mxu_rtl_pins");
+    LOOKUP(fault, "mxu_rtl_fault");
+    if (api->abi_version() != MXU_RTL_ABI_VERSION)
+        return mxu_fail(MXU_ERR_BACKEND, "rtl: %s has C API version %u, the driver expects %u (rebuild it)", path,
+                        api->abi_version(), MXU_RTL_ABI_VERSION);
+    return MXU_OK;
+}
+
+static int check_config(const struct rtl_api *api, const mxu_hw_config *want, const char *path)
+{
+    mxu_hw_config have;
+    api->config(&have);
+    if (memcmp(&have, want, sizeof have)) {
+        char a[300], b[300];
+        mxu_config_format(&have, a, sizeof a);
+        mxu_config_format(want, b, sizeof b);
+        return mxu_fail(MXU_ERR_CONFIG, "rtl: %s was built for %s, not %s", path, a, b);
+    }
+    return MXU_OK;
+}
+
+/* Path of the library for cfg (building it when missing) and load it. */
+static int load_library(const mxu_hw_config *cfg, int trace, struct rtl_state *s)
+{
+    char dir[700], path[800], params[400];
+    mxu_sim_dir(cfg, "MXU_RTL_DIR", "rtl", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/libmxu_rtl%s.so", dir, trace ? "_trace" : "");
+    mxu_sim_params(cfg, params, sizeof params);
+    static const char *const sources[] = {"rtl/*.v", "isa/mxu.isa", "sim/verilator/mxu_rtl.cpp",
+                                          "sim/verilator/mxu_rtl.h", "sim/verilator/dram_model.c",
+                                          "sim/verilator/dram_model.h", "mk/rtl.mk", NULL};
+    int rc = mxu_sim_ensure_built("rtl", path, dir, "rtl-model", "RTL_DIR", params,
+                                  trace ? "RTL_VARIANT=trace" : "RTL_VARIANT=plain", sources);
+    if (rc)
+        return rc;
+    s->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!s->lib)
+        return mxu_fail(MXU_ERR_BACKEND, "rtl: cannot load %s: %s", path, dlerror());
+    if ((rc = lookup_api(s->lib, path, &s->api)) || (rc = check_config(&s->api, cfg, path)))
+        return rc;
+    return MXU_OK;
+}
+
+static void rtl_close(void *state)
+{
+    struct rtl_state *s = state;
+    if (!s)
+        return;
+    if (s->rtl)
+        s->api.destroy(s->rtl);
+    if (s->lib)
+        dlclose(s->lib);
+    free(s);
+}
+
+static int rtl_open(const mxu_hw_config *cfg, const char *options, void **state)
+{
+    struct rtl_opts o;
+    int rc = parse_options(options, cfg->dram_beat_bytes, &o);
+    if (rc)
+        return rc;
+    struct rtl_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return mxu_fail(MXU_ERR_NOMEM, "rtl: out of memory");
+    if ((rc = load_library(cfg, o.sim.trace_path != NULL, s)))
+        goto fail;
+    char err[300];
+    s->rtl = s->api.create(&o.sim, err, sizeof err);
+    if (!s->rtl) {
+        rc = mxu_fail(MXU_ERR_BACKEND, "rtl: %s", err);
+        goto fail;
+    }
+    s->dram = s->api.dram(s->rtl, &s->dram_bytes);
+    s->max_cycles = o.max_cycles;
+    *state = s;
+    return MXU_OK;
+fail:
+    rtl_close(s);
+    return rc;
+}
+
+static int check_csr(uint32_t offset)
+{
+    if (offset % 4 || offset > 0xFFC)
+        return mxu_fail(MXU_ERR_RANGE, "rtl: CSR offset 0x%x is not a 32-bit register of the 4 KiB map", offset);
+    return MXU_OK;
+}
+
+static int rtl_csr_read(void *state, uint32_t offset, uint32_t *value)
+{
+    struct rtl_state *s = state;
+    int rc = check_csr(offset);
+    if (rc)
+        return rc;
+    *value = s->api.csr_read(s->rtl, offset);
+    return MXU_OK;
+}
+
+static int rtl_csr_write(void *state, uint32_t offset, uint32_t value)
+{
+    struct rtl_state *s = state;
+    int rc = check_csr(offset);
+    if (rc)
+        return rc;
+    s->api.csr_write(s->rtl, offset, value);
+    return MXU_OK;
+}
+
+static int check_mem(const struct rtl_state *s, uint32_t addr, size_t bytes)
+{
+    if ((uint64_t)addr + bytes > s->dram_bytes)
+        return mxu_fail(MXU_ERR_RANGE, "rtl: DRAM access [0x%x, +%zu) outside the %zu-byte DRAM", addr, bytes,
+                        s->dram_bytes);
+    return MXU_OK;
+}
+
+static int rtl_mem_write(void *state, uint32_t addr, const void *data, size_t bytes)
+{
+    struct rtl_state *s = state;
+    int rc = check_mem(s, addr, bytes);
+    if (rc)
+        return rc;
+    memcpy(s->dram + addr, data, bytes);
+    return MXU_OK;
+}
+
+static int rtl_mem_read(void *state, uint32_t addr, void *data, size_t bytes)
+{
+    struct rtl_state *s = state;
+    int rc = check_mem(s, addr, bytes);
+    if (rc)
+        return rc;
+    memcpy(data, s->dram + addr, bytes);
+    return MXU_OK;
+}
+
+static int rtl_wait(void *state, uint64_t max_cycles)
+{
+    struct rtl_state *s = state;
+    uint64_t limit = max_cycles ? max_cycles : s->max_cycles;
+    uint64_t ran = s->api.run(s->rtl, limit);
+    char msg[300];
+    if (s->api.fault(s->rtl, msg, sizeof msg))
+        return mxu_fail(MXU_ERR_BACKEND, "rtl: simulation fault after %llu cycles: %s", (unsigned long long)ran,
+                        msg);
+    uint32_t pins = s->api.pins(s->rtl);
+    if (!(pins & MXU_STATUS_DONE))
+        return mxu_fail(MXU_ERR_TIMEOUT, "rtl: not done after %llu cycles (limit %llu, busy=%u, cycle %llu)",
+                        (unsigned long long)ran, (unsigned long long)limit, pins & MXU_STATUS_BUSY,
+                        (unsigned long long)s->api.cycle(s->rtl));
+    return MXU_OK;
+}
+
+const struct mxu_backend_ops mxu_backend_rtl = {
+    .name = "rtl",
+    .open = rtl_open,
+    .close = rtl_close,
+    .csr_read = rtl_csr_read,
+    .csr_write = rtl_csr_write,
+    .mem_write = rtl_mem_write,
+    .mem_read = rtl_mem_read,
+    .wait = rtl_wait,
+};

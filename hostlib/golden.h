@@ -1,0 +1,161 @@
+/* Golden reference kernels: int8 conv2d, fully connected, max/average pool,
+ * elementwise add and LUT, written as plainly as tflite-micro's reference integer
+ * kernels (reference_integer_ops/conv.h, depthwise_conv.h, fully_connected.h,
+ * pooling.h, add.h) and bit-exact with them. "Matches the golden kernels" means
+ * "matches TFLite". Float twins (golden_float.c) compute the same layers in float
+ * for accuracy checks.
+ *
+ * Layout: NHWC activations, filters [cout][kh][kw][cin/groups], FC weights
+ * [cout][cin], all dense row-major. Weights are symmetric (no weight zero point).
+ * Requantization is per output channel (per-tensor = the same value repeated);
+ * it uses mxu_requantize, which equals TFLite's MultiplyByQuantizedMultiplier on
+ * TFLite's whole range (docs/numerics.md). Accumulation wraps modulo 2^32, as the
+ * hardware's int32 accumulators do, so results agree even when a sum overflows.
+ *
+ * Every kernel validates its arguments and returns MXU_OK or MXU_ERR_INVAL (with a
+ * detail, output untouched); none allocates, prints or exits. A max-pool fused
+ * after a conv (ACTIVATE's pool) is mxu_golden_maxpool on the conv's output. */
+#ifndef MXU_GOLDEN_H
+#define MXU_GOLDEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mxu_error.h"
+
+/* ---- convolution ---------------------------------------------------------- */
+
+/* Shapes and quantization of a 2-D convolution (TFLite Conv2D with groups;
+ * depthwise = groups == cin, with cout = cin * depth_multiplier: output channel
+ * oc reads input channel oc / depth_multiplier, as TFLite's DepthwiseConv2D
+ * whose filter [1][kh][kw][cout] is our [cout][kh][kw][1]). */
+struct mxu_conv_params {
+    int32_t n, in_h, in_w, cin;      /* input [n][in_h][in_w][cin] */
+    int32_t cout, kh, kw;            /* filter [cout][kh][kw][cin/groups] */
+    int32_t out_h, out_w;            /* output [n][out_h][out_w][cout], given by the caller */
+    int32_t stride_h, stride_w;      /* >= 1 */
+    int32_t dil_h, dil_w;            /* >= 1 */
+    int32_t pad_top, pad_left;       /* >= 0; taps outside the image are skipped */
+    int32_t groups;                  /* >= 1, divides cin and cout */
+    int32_t zp_in, zp_out;           /* input and output zero points */
+    int32_t act_min, act_max;        /* clamp after zp_out (also clamped to int8) */
+};
+
+/* out[b][oy][ox][oc] = clamp(requantize(bias[oc] + sum over in-image taps of
+ *   filter[oc][ky][kx][ic] * (in[b][oy*sh - pt + ky*dh][ox*sw - pl + kx*dw][g*cin_g + ic] - zp_in),
+ *   multiplier[oc], shift[oc]) + zp_out), g = oc / (cout/groups).
+ * bias may be NULL (zero). */
+int mxu_golden_conv2d(const struct mxu_conv_params *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                      int8_t *output);
+
+/* Output size along one axis with explicit padding, as TFLite/Caffe/ONNX:
+ *   out = (in + pad_begin + pad_end - ((k - 1) * dilation + 1)) / stride + 1   (floor)
+ * MXU_ERR_INVAL for non-positive sizes/strides, negative pads, or out < 1. */
+int mxu_conv_out_size(int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t pad_begin,
+                      int32_t pad_end, int32_t *out);
+
+/* TFLite's SAME padding along one axis: out = ceil(in / stride), total padding
+ * max((out - 1) * stride + (k - 1) * dilation + 1 - in, 0), pad_begin = total / 2,
+ * pad_end = total - pad_begin (the odd pixel goes to the end). */
+int mxu_same_padding(int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t *out,
+                     int32_t *pad_begin, int32_t *pad_end);
+
+/* ---- fully connected ------------------------------------------------------ */
+
+struct mxu_fc_params {
+    int32_t batch, cin, cout;   /* input [batch][cin], weights [cout][cin], output [batch][cout] */
+    int32_t zp_in, zp_out;
+    int32_t act_min, act_max;
+};
+
+/* out[b][oc] = clamp(requantize(bias[oc] + sum_i w[oc][i] * (in[b][i] - zp_in),
+ *   multiplier[oc], shift[oc]) + zp_out). bias may be NULL. */
+int mxu_golden_fc(const struct mxu_fc_params *p, const int8_t *input, const int8_t *weights,
+                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                  int8_t *output);
+
+/* ---- pooling -------------------------------------------------------------- */
+
+struct mxu_pool_params {
+    int32_t n, in_h, in_w, c;   /* input [n][in_h][in_w][c] */
+    int32_t out_h, out_w;       /* output [n][out_h][out_w][c] */
+    int32_t filter_h, filter_w; /* >= 1 */
+    int32_t stride_h, stride_w; /* >= 1 */
+    int32_t pad_top, pad_left;  /* >= 0; taps outside the image are ignored */
+    int32_t act_min, act_max;   /* clamp of the result (also clamped to int8) */
+};
+
+/* Max over the in-image taps of each window (-128 if none, as TFLite), clamped. */
+int mxu_golden_maxpool(const struct mxu_pool_params *p, const int8_t *input, int8_t *output);
+
+/* TFLite's int8 average pool: sum of the in-image taps divided by their count,
+ * rounded half away from zero, clamped. A window without in-image taps is
+ * MXU_ERR_INVAL (TFLite fails such a layer too). */
+int mxu_golden_avgpool(const struct mxu_pool_params *p, const int8_t *input, int8_t *output);
+
+/* ---- elementwise add ------------------------------------------------------ */
+
+/* TFLite's quantized add (ArithmeticParams of an int8 ADD):
+ *   a = (in1 + in1_offset) << left_shift, b = (in2 + in2_offset) << left_shift
+ *   s = requantize(a, in1_mult, in1_shift) + requantize(b, in2_mult, in2_shift)
+ *   out = clamp(requantize(s, out_mult, out_shift) + out_offset)
+ * A program's layer record stores the first MXU_ADD_PARAMS_COUNT fields, in this
+ * order, as int32 (mxu_layer.add_params); the clamp lives in mxu_layer.act_min/max. */
+struct mxu_add_params {
+    int32_t left_shift;             /* 20 for int8 */
+    int32_t in1_offset;             /* -zero point of input 1 */
+    int32_t in1_mult, in1_shift;    /* input 1 scale / (2 * max input scale), shift <= 0 */
+    int32_t in2_offset;             /* -zero point of input 2 */
+    int32_t in2_mult, in2_shift;    /* input 2 scale / (2 * max input scale), shift <= 0 */
+    int32_t out_offset;             /* output zero point */
+    int32_t out_mult, out_shift;    /* 2 * max input scale / (2^left_shift * output scale) */
+    int32_t act_min, act_max;       /* not packed */
+};
+#define MXU_ADD_PARAMS_COUNT 10
+#define MXU_ADD_LEFT_SHIFT 20
+
+/* The parameters TFLite's Prepare computes for an int8 ADD from the scales and
+ * zero points, with the clamp [act_min, act_max]. MXU_ERR_INVAL for scales that
+ * are not positive and finite or multipliers TFLite would reject (each must be
+ * in (0, 1) after quantization). */
+int mxu_add_params_from_scales(float in1_scale, int32_t in1_zp, float in2_scale, int32_t in2_zp,
+                               float out_scale, int32_t out_zp, int32_t act_min, int32_t act_max,
+                               struct mxu_add_params *p);
+
+/* To/from the layer record's int32 array (fields in declaration order). */
+void mxu_add_params_pack(const struct mxu_add_params *p, int32_t v[MXU_ADD_PARAMS_COUNT]);
+void mxu_add_params_unpack(const int32_t v[MXU_ADD_PARAMS_COUNT], int32_t act_min, int32_t act_max,
+                           struct mxu_add_params *p);
+
+/* out[i] = add(in1[i], in2[i]) for count elements (same shape, no broadcast).
+ * MXU_ERR_INVAL if left_shift is outside 0..30 or act_min > act_max. */
+int mxu_golden_add(const struct mxu_add_params *p, size_t count, const int8_t *in1,
+                   const int8_t *in2, int8_t *output);
+
+/* ---- lookup table --------------------------------------------------------- */
+
+/* out[i] = lut[in[i] + 128]; in and out may be the same buffer. */
+int mxu_golden_lut(const int8_t lut[256], size_t count, const int8_t *input, int8_t *output);
+
+/* ---- float twins (golden_float.c) ------------------------------------------ */
+/* Same shapes as the int8 kernels (zero points and int8 clamps of the params are
+ * ignored); the clamp is [act_min, act_max] (use -INFINITY/INFINITY for none).
+ * Sums are accumulated in double. Out-of-image taps are skipped (zero padding). */
+int mxu_golden_conv2d_f32(const struct mxu_conv_params *p, const float *input, const float *filter,
+                          const float *bias, float act_min, float act_max, float *output);
+int mxu_golden_fc_f32(const struct mxu_fc_params *p, const float *input, const float *weights,
+                      const float *bias, float act_min, float act_max, float *output);
+int mxu_golden_maxpool_f32(const struct mxu_pool_params *p, const float *input, float act_min,
+                           float act_max, float *output);
+int mxu_golden_avgpool_f32(const struct mxu_pool_params *p, const float *input, float act_min,
+                           float act_max, float *output);
+int mxu_golden_add_f32(size_t count, const float *in1, const float *in2, float act_min,
+                       float act_max, float *output);
+
+/* Shared argument checks of the int8 kernels and their float twins (golden.c). */
+int mxu_golden_check_conv(const struct mxu_conv_params *p);
+int mxu_golden_check_fc(const struct mxu_fc_params *p);
+int mxu_golden_check_pool(const struct mxu_pool_params *p, int need_taps);
+
+#endif

@@ -1,0 +1,132 @@
+// mxu_array: ROWS x COLS weight-stationary systolic array with input skew, output
+// de-skew, a double-buffered weight tile and a tag pipe that travels with each vector.
+//
+// Interface timing
+//   in_*   : one input vector (ROWS int8, row r = reduction index r) per cycle.
+//            in_first_i swaps in the preloaded tile starting with this vector.
+//   w_*    : one weight line (COLS int8 = row i of the tile) per cycle, rows bottom
+//            first (i = ROWS-1 .. 0); w_last_i marks row 0 and commits the tile.
+//   out_*  : the product row (COLS int32) and tag of an input vector, LAT cycles
+//            after it was presented, all columns aligned.
+//
+// Weight double buffering (shift-then-commit with column skew)
+//   Vector v presented in cycle t reaches PE(r,c) in cycle t + r + c. Line i of a
+//   tile presented in cycle L + (ROWS-1-i) enters column c's weight pipe c cycles
+//   later and moves down one row per cycle; when the last line (row 0) enters
+//   column c, in cycle L + ROWS-1 + c, every pipe stage of that column holds its
+//   own row and the column commits pipe -> shadow at the end of that cycle.
+//
+//     ROWS = 3, tile presented from cycle L (w2 = line of row 2 first):
+//     cycle:        L     L+1    L+2    L+3    L+4
+//     col 0 top:    w2    w1     w0*                    * = commit at end of cycle
+//     col 1 top:          w2     w1     w0*
+//     col 2 top:                 w2     w1     w0*
+//     PE(r,c) swap of the tile started by vector t_S:  cycle t_S + r + c
+//
+//   Old shadow(r,c) is read by the previous tile's swap in cycle t_S + r + c and
+//   overwritten at the end of cycle L + ROWS-1 + c: safe for every r iff L >= t_S.
+//   The new shadow is visible from cycle L + ROWS + c and the next swap needs it in
+//   cycle t_S' + r + c: safe iff t_S' >= L + ROWS. mxu_compute starts a tile's load
+//   one cycle after the previous tile's first vector (L = t_S + 1), so tiles of
+//   ROWS + 1 or more vectors follow each other without a bubble.
+`default_nettype none
+
+module mxu_array #(
+  parameter integer ROWS  = 16,
+  parameter integer COLS  = 16,
+  parameter integer TAG_W = 1
+) (
+  input  wire                 clk_i,
+  input  wire                 rst_ni,
+  input  wire                 in_valid_i,
+  input  wire                 in_first_i,
+  input  wire [ROWS*8-1:0]    in_data_i,
+  input  wire [TAG_W-1:0]     in_tag_i,
+  input  wire                 w_valid_i,
+  input  wire                 w_last_i,
+  input  wire [COLS*8-1:0]    w_data_i,
+  output wire                 out_valid_o,
+  output wire [COLS*32-1:0]   out_data_o,
+  output wire [TAG_W-1:0]     out_tag_o
+);
+  localparam integer LAT = ROWS + COLS - 1;
+
+  generate
+    if (ROWS < 1 || COLS < 1 || TAG_W < 1) begin : g_bad_param
+      mxu_param_error_array_size u_param_error ();
+    end
+  endgenerate
+
+  // Horizontal (activation + first flag), vertical (partial sum) and weight-pipe nets.
+  wire [8:0]  h_net [0:ROWS-1][0:COLS];
+  wire [31:0] v_net [0:ROWS][0:COLS-1];
+  wire [7:0]  w_net [0:ROWS][0:COLS-1];
+  wire        shift_c  [0:COLS-1];
+  wire        commit_c [0:COLS-1];
+
+  wire first_in = in_valid_i & in_first_i;
+
+  genvar r, c;
+  generate
+    // Input skew: row r sees the vector r cycles late.
+    for (r = 0; r < ROWS; r = r + 1) begin : g_skew_in
+      mxu_delay #(.WIDTH(9), .DEPTH(r), .RESET(1)) u_skew (
+        .clk_i(clk_i), .rst_ni(rst_ni),
+        .d_i({first_in, in_data_i[8*r +: 8]}), .q_o(h_net[r][0]));
+    end
+
+    // Weight skew: column c's pipe input, shift and commit are c cycles late.
+    for (c = 0; c < COLS; c = c + 1) begin : g_skew_w
+      mxu_delay #(.WIDTH(10), .DEPTH(c), .RESET(1)) u_skew (
+        .clk_i(clk_i), .rst_ni(rst_ni),
+        .d_i({w_valid_i, w_valid_i & w_last_i, w_data_i[8*c +: 8]}),
+        .q_o({shift_c[c], commit_c[c], w_net[0][c]}));
+      assign v_net[0][c] = 32'd0;
+    end
+
+    for (r = 0; r < ROWS; r = r + 1) begin : g_row
+      for (c = 0; c < COLS; c = c + 1) begin : g_col
+        mxu_pe u_pe (
+          .clk_i     (clk_i),
+          .rst_ni    (rst_ni),
+          .a_i       (h_net[r][c][7:0]),
+          .first_i   (h_net[r][c][8]),
+          .psum_i    (v_net[r][c]),
+          .wshift_i  (shift_c[c]),
+          .wcommit_i (commit_c[c]),
+          .wpipe_i   (w_net[r][c]),
+          .a_o       (h_net[r][c+1][7:0]),
+          .first_o   (h_net[r][c+1][8]),
+          .psum_o    (v_net[r+1][c]),
+          .wpipe_o   (w_net[r+1][c])
+        );
+      end
+    end
+
+    // Output de-skew: column c is ready c cycles after column 0; delay it COLS-1-c.
+    for (c = 0; c < COLS; c = c + 1) begin : g_deskew
+      mxu_delay #(.WIDTH(32), .DEPTH(COLS-1-c), .RESET(0)) u_deskew (
+        .clk_i(clk_i), .rst_ni(rst_ni),
+        .d_i(v_net[ROWS][c]), .q_o(out_data_o[32*c +: 32]));
+    end
+  endgenerate
+
+  // Valid + tag pipe, LAT stages.
+  mxu_delay #(.WIDTH(TAG_W+1), .DEPTH(LAT), .RESET(1)) u_tag (
+    .clk_i(clk_i), .rst_ni(rst_ni),
+    .d_i({in_valid_i, in_tag_i}), .q_o({out_valid_o, out_tag_o}));
+
+  // The last row's activations and weight pipe leave the array unused.
+  wire unused_edges;
+  generate
+    genvar u;
+    wire [ROWS+COLS-1:0] unused_bits;
+    for (u = 0; u < ROWS; u = u + 1) begin : g_unused_h
+      assign unused_bits[u] = ^h_net[u][COLS];
+    end
+    for (u = 0; u < COLS; u = u + 1) begin : g_unused_w
+      assign unused_bits[ROWS+u] = ^w_net[ROWS][u];
+    end
+    assign unused_edges = ^unused_bits;
+  endgenerate
+endmodule

@@ -1,0 +1,33 @@
+/* Random single-layer programs for differential tests: a conv2d or
+ * fully-connected layer of random shape (edge cases included), random weights
+ * and quantization, lowered by the real tiler for a given configuration. */
+#ifndef MXU_TEST_RANDOM_LAYER_H
+#define MXU_TEST_RANDOM_LAYER_H
+
+#include <stdint.h>
+
+#include "mxu_config.h"
+#include "mxu_program.h"
+
+struct rng {
+    uint64_t s;
+};
+
+uint64_t rng_next(struct rng *r);
+/* Uniform in [lo, hi]. */
+int32_t rng_range(struct rng *r, int32_t lo, int32_t hi);
+
+/* Build a random layer program; desc receives a one-line description
+ * ("conv 1x7x9x5 k3 s2 ..."), for failure messages. max_macs bounds the work. */
+int random_layer_program(const mxu_hw_config *cfg, uint64_t seed, uint64_t max_macs,
+                         mxu_program **out, char *desc, size_t len);
+
+/* Fill the program's input tensors with random bytes from seed. */
+void random_inputs(const mxu_program *p, uint64_t seed, uint8_t *const *values);
+
+/* Run p on the model and on the golden kernels; 0 when every output byte
+ * matches, else a negative status with mxu_error_detail() naming the first
+ * mismatch. uri selects the device ("model:rows=8,cols=8"). */
+int run_and_compare(const char *uri, const mxu_program *p, uint64_t input_seed, uint64_t *cycles);
+
+#endif
