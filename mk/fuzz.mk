@@ -37,9 +37,8 @@ $(FUZZ_CORPUS)/%.mxp: examples/%.s $(MXU)
 
 fuzz: $(FUZZ_BIN) $(FUZZ_SEEDS)
 	@mkdir -p $(FUZZ_DIR)/artifacts $(FUZZ_DIR)/work
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) \
-	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/ \
-	    $(FUZZ_DIR)/work $(FUZZ_CORPUS)
+	cd $(FUZZ_DIR) && $(abspath $(FUZZ_BIN)) -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) \
+	    -workers=$(FUZZ_JOBS) -print_final_stats=1 -artifact_prefix=artifacts/ work corpus
 
 .PHONY: fuzz
 -include $(FUZZ_LIB_OBJS:.o=.d)
