@@ -5,12 +5,14 @@
 
 #include "mxu.h"
 #include "mxu_backend.h"
+#include "mxu_heap.h"
 #include "mxu_isa.h"
 
 struct mxu_device {
     const struct mxu_backend_ops *ops;
     void *state;
     mxu_hw_config cfg;
+    struct mxu_heap heap; /* mxu_dev_alloc's blocks of device DRAM */
 };
 
 static const struct mxu_backend_ops *const backends[] = {
@@ -136,7 +138,28 @@ void mxu_close(mxu_device *dev)
     if (!dev)
         return;
     dev->ops->close(dev->state);
+    mxu_heap_clear(&dev->heap);
     free(dev);
+}
+
+int mxu_dev_alloc(mxu_device *dev, uint32_t bytes, uint32_t align, uint32_t *addr)
+{
+    return mxu_heap_alloc(&dev->heap, dev->cfg.dram_bytes, bytes, align, addr);
+}
+
+int mxu_dev_free(mxu_device *dev, uint32_t addr)
+{
+    return mxu_heap_free(&dev->heap, addr);
+}
+
+void mxu_dev_mem_usage(mxu_device *dev, uint64_t *used, uint64_t *largest_free)
+{
+    mxu_heap_usage(&dev->heap, dev->cfg.dram_bytes, used, largest_free);
+}
+
+void mxu_dev_mem_release(mxu_device *dev)
+{
+    mxu_heap_clear(&dev->heap);
 }
 
 const mxu_hw_config *mxu_device_config(const mxu_device *dev)

@@ -257,6 +257,17 @@ int mxu_program_add_tensor(mxu_program *p, const mxu_tensor *t, uint32_t *index)
     return MXU_OK;
 }
 
+void mxu_layer_init(mxu_layer *l, const char *name, uint32_t op)
+{
+    memset(l, 0, sizeof *l);
+    snprintf(l->name, sizeof l->name, "%s", name ? name : "layer");
+    l->op = op;
+    l->input = 0, l->output = 1, l->input2 = MXU_NONE;
+    l->kh = l->kw = l->stride_h = l->stride_w = l->dil_h = l->dil_w = l->groups = 1;
+    l->act_min = -128, l->act_max = 127;
+    l->weights = l->bias = l->multiplier = l->shift = l->lut = l->add_params = MXU_NONE;
+}
+
 int mxu_program_add_layer(mxu_program *p, const mxu_layer *l)
 {
     if (!p || !l)

@@ -96,6 +96,9 @@ int mxu_program_add_segment(mxu_program *p, const char *name, uint32_t dram_addr
                             const void *data, uint32_t bytes);
 int mxu_program_add_tensor(mxu_program *p, const mxu_tensor *t, uint32_t *index);
 int mxu_program_add_layer(mxu_program *p, const mxu_layer *l);
+/* A layer record with neutral defaults: unit kernel, stride, dilation and
+ * groups, full int8 clamp, no arrays, input 0 and output 1. */
+void mxu_layer_init(mxu_layer *l, const char *name, uint32_t op);
 /* Append bytes to the host blob (aligned to 4); *offset receives their offset. */
 int mxu_program_add_blob(mxu_program *p, const void *data, uint32_t bytes, uint32_t *offset);
 int mxu_program_find_tensor(const mxu_program *p, const char *name, uint32_t *index);

@@ -2,6 +2,7 @@
  * See mxu_builder.h for the idea; the token rules are in docs/isa.md. */
 #include "mxu_builder.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,29 @@ int mxu_builder_add_constant(mxu_builder *b, const char *name, const void *data,
     if (rc == MXU_OK)
         rc = mxu_program_add_segment(b->prog, name, *addr, data, bytes);
     return rc;
+}
+
+int mxu_builder_add_tensor(mxu_builder *b, const char *name, uint32_t role, uint32_t ndims,
+                           const uint32_t *dims, float scale, int32_t zp, uint32_t *index)
+{
+    mxu_tensor t;
+    uint64_t bytes = 1;
+    memset(&t, 0, sizeof t);
+    if (ndims != 2 && ndims != 4)
+        return mxu_fail(MXU_ERR_INVAL, "tensor %s: %u dimensions (2 or 4 supported)", name, ndims);
+    snprintf(t.name, sizeof t.name, "%s", name);
+    t.role = role;
+    t.dtype = MXU_DTYPE_INT8;
+    t.layout = ndims == 4 ? MXU_LAYOUT_NHWC : MXU_LAYOUT_NC;
+    t.ndims = ndims;
+    for (uint32_t i = 0; i < ndims; i++)
+        bytes *= t.dims[i] = dims[i];
+    t.scale = scale > 0 ? scale : 1.0f;
+    t.zero_point = zp;
+    if (bytes > UINT32_MAX)
+        return mxu_fail(MXU_ERR_LIMIT, "tensor %s is larger than the 4 GiB device address space", name);
+    int rc = mxu_builder_alloc_dram(b, (uint32_t)bytes, 64, &t.dram_addr);
+    return rc ? rc : mxu_program_add_tensor(b->prog, &t, index);
 }
 
 int mxu_builder_region(mxu_builder *b, enum mxu_region_mem mem, uint32_t start, uint32_t size)

@@ -55,27 +55,6 @@ uint64_t mxu_layer_desc_macs(const struct mxu_layer_desc *d)
     return (uint64_t)d->n * oh * ow * d->cout * d->kh * d->kw * (d->cin / g);
 }
 
-static int add_tensor(mxu_builder *b, const char *name, uint32_t role, const uint32_t *dims,
-                      uint32_t ndims, int32_t zp, uint32_t *index)
-{
-    mxu_tensor t;
-    memset(&t, 0, sizeof t);
-    snprintf(t.name, sizeof t.name, "%s", name);
-    t.role = role;
-    t.dtype = MXU_DTYPE_INT8;
-    t.layout = ndims == 4 ? MXU_LAYOUT_NHWC : MXU_LAYOUT_NC;
-    t.ndims = ndims;
-    uint64_t bytes = 1;
-    for (uint32_t i = 0; i < ndims; i++)
-        bytes *= t.dims[i] = dims[i];
-    t.scale = 0.05f;
-    t.zero_point = zp;
-    if (bytes > UINT32_MAX)
-        return mxu_fail(MXU_ERR_LIMIT, "tensor %s is larger than 4 GiB", name);
-    int rc = mxu_builder_alloc_dram(b, (uint32_t)bytes, 64, &t.dram_addr);
-    return rc ? rc : mxu_program_add_tensor(mxu_builder_program(b), &t, index);
-}
-
 /* Random constants: weights in [-127, 127], biases, multipliers scaled so the
  * outputs spread over the int8 range, an optional LUT. */
 static int add_constants(mxu_program *p, const struct mxu_layer_desc *d, uint64_t *seed, mxu_layer *l)
@@ -112,24 +91,19 @@ static int add_constants(mxu_program *p, const struct mxu_layer_desc *d, uint64_
 
 static void fill_layer(const struct mxu_layer_desc *d, mxu_layer *l)
 {
-    memset(l, 0, sizeof *l);
-    snprintf(l->name, sizeof l->name, "%s", d->name ? d->name : "layer");
-    l->op = d->op;
+    mxu_layer_init(l, d->name, d->op);
     l->flags = d->lut ? MXU_LAYER_F_LUT : 0;
-    l->input2 = MXU_NONE;
     l->cout = d->cout;
-    l->kh = d->op == MXU_LAYER_FC ? 1 : d->kh;
-    l->kw = d->op == MXU_LAYER_FC ? 1 : d->kw;
-    l->stride_h = d->stride_h ? d->stride_h : 1;
-    l->stride_w = d->stride_w ? d->stride_w : 1;
-    l->dil_h = d->dil_h ? d->dil_h : 1;
-    l->dil_w = d->dil_w ? d->dil_w : 1;
-    l->groups = d->groups ? d->groups : 1;
-    l->pad_top = d->pad_top, l->pad_left = d->pad_left;
-    l->pad_bottom = d->pad_bottom, l->pad_right = d->pad_right;
-    l->pool_k = d->pool_k, l->pool_s = d->pool_s;
+    if (d->op != MXU_LAYER_FC) {
+        l->kh = d->kh, l->kw = d->kw;
+        l->stride_h = d->stride_h ? d->stride_h : 1, l->stride_w = d->stride_w ? d->stride_w : 1;
+        l->dil_h = d->dil_h ? d->dil_h : 1, l->dil_w = d->dil_w ? d->dil_w : 1;
+        l->groups = d->groups ? d->groups : 1;
+        l->pad_top = d->pad_top, l->pad_left = d->pad_left;
+        l->pad_bottom = d->pad_bottom, l->pad_right = d->pad_right;
+        l->pool_k = d->pool_k, l->pool_s = d->pool_s;
+    }
     l->act_min = d->act_min, l->act_max = d->act_max;
-    l->weights = l->bias = l->multiplier = l->shift = l->lut = l->add_params = MXU_NONE;
 }
 
 int mxu_build_layer_program(const mxu_hw_config *cfg, const struct mxu_layer_desc *d, uint64_t seed,
@@ -149,9 +123,11 @@ int mxu_build_layer_program(const mxu_hw_config *cfg, const struct mxu_layer_des
     int fc = d->op == MXU_LAYER_FC;
     uint32_t din[4] = {d->n, d->h, d->w, d->cin}, dout[4] = {d->n, oh, ow, d->cout};
     uint32_t fin[2] = {d->n, d->cin}, fout[2] = {d->n, d->cout};
-    rc = add_tensor(b, "input", MXU_ROLE_INPUT, fc ? fin : din, fc ? 2 : 4, d->zp_in, &in);
+    rc = mxu_builder_add_tensor(b, "input", MXU_ROLE_INPUT, fc ? 2 : 4, fc ? fin : din, 0.05f,
+                                d->zp_in, &in);
     if (rc == MXU_OK)
-        rc = add_tensor(b, "output", MXU_ROLE_OUTPUT, fc ? fout : dout, fc ? 2 : 4, d->zp_out, &res);
+        rc = mxu_builder_add_tensor(b, "output", MXU_ROLE_OUTPUT, fc ? 2 : 4, fc ? fout : dout, 0.05f,
+                                    d->zp_out, &res);
     l.input = in, l.output = res;
     if (rc == MXU_OK)
         rc = add_constants(mxu_builder_program(b), d, &seed, &l);

@@ -81,37 +81,6 @@ static uint64_t dims_elems(uint32_t ndims, const uint32_t *dims)
     return n;
 }
 
-static void layer_init(mxu_layer *l, const char *name, uint32_t op)
-{
-    memset(l, 0, sizeof *l);
-    snprintf(l->name, sizeof l->name, "%s", name);
-    l->op = op;
-    l->input = 0, l->output = 1, l->input2 = MXU_NONE;
-    l->kh = l->kw = l->stride_h = l->stride_w = l->dil_h = l->dil_w = l->groups = 1;
-    l->act_min = -128, l->act_max = 127;
-    l->weights = l->bias = l->multiplier = l->shift = l->lut = l->add_params = MXU_NONE;
-}
-
-static int add_tensor(mxu_builder *b, const char *name, uint32_t role, uint32_t ndims,
-                      const uint32_t *dims, float scale, int32_t zp)
-{
-    mxu_tensor t;
-    memset(&t, 0, sizeof t);
-    snprintf(t.name, sizeof t.name, "%s", name);
-    t.role = role;
-    t.dtype = MXU_DTYPE_INT8;
-    t.layout = ndims == 4 ? MXU_LAYOUT_NHWC : MXU_LAYOUT_NC;
-    t.ndims = ndims;
-    memcpy(t.dims, dims, ndims * sizeof *dims);
-    t.scale = scale > 0 ? scale : 1.0f;
-    t.zero_point = zp;
-    uint64_t bytes = dims_elems(ndims, dims);
-    if (bytes > UINT32_MAX)
-        return mxu_fail(MXU_ERR_LIMIT, "tensor %s is larger than the 4 GiB device address space", name);
-    int rc = mxu_builder_alloc_dram(b, (uint32_t)bytes, 64, &t.dram_addr);
-    return rc ? rc : mxu_program_add_tensor(mxu_builder_program(b), &t, NULL);
-}
-
 static int add_array(mxu_program *p, const void *data, uint64_t bytes, uint32_t *offset)
 {
     if (!data)
@@ -144,10 +113,11 @@ static int build_program(const mxu_hw_config *cfg, const struct one_layer *d, mx
     if (rc)
         return rc;
     mxu_program *p = mxu_builder_program(b);
-    rc = add_tensor(b, "input", MXU_ROLE_INPUT, d->in->ndims, d->in->dims, d->in->scale,
-                    d->in->zero_point);
+    rc = mxu_builder_add_tensor(b, "input", MXU_ROLE_INPUT, d->in->ndims, d->in->dims, d->in->scale,
+                                d->in->zero_point, NULL);
     if (rc == MXU_OK)
-        rc = add_tensor(b, "output", MXU_ROLE_OUTPUT, d->out_ndims, d->out_dims, 1.0f, d->out_zp);
+        rc = mxu_builder_add_tensor(b, "output", MXU_ROLE_OUTPUT, d->out_ndims, d->out_dims, 1.0f,
+                                    d->out_zp, NULL);
     if (rc == MXU_OK)
         rc = add_constants(p, d, &l);
     if (rc == MXU_OK)
@@ -332,7 +302,7 @@ static int conv_layer(const struct mxu_conv2d_args *a, const mxu_qoutput *out, s
     if ((a->pool_k == 0) != (a->pool_s == 0) || (a->pool_k && (wy.out < a->pool_k || wx.out < a->pool_k)))
         return mxu_fail(MXU_ERR_INVAL, "conv2d: fused pool %u/%u does not fit the %ux%u output",
                         a->pool_k, a->pool_s, wy.out, wx.out);
-    layer_init(l, "conv2d", MXU_LAYER_CONV2D);
+    mxu_layer_init(l, "conv2d", MXU_LAYER_CONV2D);
     l->cout = a->cout, l->kh = a->kh, l->kw = a->kw, l->groups = groups;
     l->stride_h = wy.stride, l->stride_w = wx.stride, l->dil_h = wy.dil, l->dil_w = wx.dil;
     l->pad_top = wy.pad0, l->pad_bottom = wy.pad1, l->pad_left = wx.pad0, l->pad_right = wx.pad1;
@@ -393,7 +363,7 @@ int mxu_fully_connected(mxu_device *dev, const struct mxu_fc_args *a, mxu_qoutpu
         return rc;
     uint64_t batch = a->input.dims[0], cin = dims_elems(a->input.ndims, a->input.dims) / batch;
     memset(&d, 0, sizeof d);
-    layer_init(&d.l, "fully_connected", MXU_LAYER_FC);
+    mxu_layer_init(&d.l, "fully_connected", MXU_LAYER_FC);
     d.l.cout = a->cout;
     rc = mxu_activation_range(out, &d.l.act_min, &d.l.act_max);
     d.in = &a->input;
@@ -435,7 +405,7 @@ static int pool_layer(const char *what, uint32_t op, const struct mxu_pool_args 
     q.zero_point = a->input.zero_point;
     q.scale = a->input.scale;
     memset(d, 0, sizeof *d);
-    layer_init(&d->l, what, op);
+    mxu_layer_init(&d->l, what, op);
     mxu_layer *l = &d->l;
     l->cout = a->input.dims[3], l->kh = a->kh, l->kw = a->kw;
     l->stride_h = wy.stride, l->stride_w = wx.stride;

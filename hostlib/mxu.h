@@ -33,6 +33,15 @@ int mxu_csr_write(mxu_device *dev, uint32_t offset, uint32_t value);
 int mxu_mem_write(mxu_device *dev, uint32_t addr, const void *data, size_t bytes);
 int mxu_mem_read(mxu_device *dev, uint32_t addr, void *data, size_t bytes);
 
+/* Device memory: first-fit allocation of the device's DRAM. align is a power
+ * of two (0 = 64). MXU_ERR_LIMIT when no free block is large enough. The
+ * allocations live with the device and end with mxu_close(). */
+int mxu_dev_alloc(mxu_device *dev, uint32_t bytes, uint32_t align, uint32_t *addr);
+int mxu_dev_free(mxu_device *dev, uint32_t addr);
+void mxu_dev_mem_usage(mxu_device *dev, uint64_t *used, uint64_t *largest_free);
+/* Forget every allocation at once. */
+void mxu_dev_mem_release(mxu_device *dev);
+
 /* The device's performance counters and error state after a run. */
 typedef struct mxu_counters {
     uint64_t cycles, load_busy, load_wait, compute_busy, compute_wait, store_busy, store_wait;

@@ -46,6 +46,11 @@ int mxu_builder_alloc_dram(mxu_builder *b, uint32_t bytes, uint32_t align, uint3
 int mxu_builder_add_constant(mxu_builder *b, const char *name, const void *data, uint32_t bytes,
                              uint32_t *addr);
 
+/* Add an int8 tensor (NHWC for 4 dims, NC for 2) at freshly allocated DRAM;
+ * *index (may be NULL) receives its index. */
+int mxu_builder_add_tensor(mxu_builder *b, const char *name, uint32_t role, uint32_t ndims,
+                           const uint32_t *dims, float scale, int32_t zp, uint32_t *index);
+
 /* Declare a region for hazard tracking; returns its id. */
 int mxu_builder_region(mxu_builder *b, enum mxu_region_mem mem, uint32_t start, uint32_t size);
 

@@ -26,22 +26,6 @@
 
 #include "mxu.h"
 
-/* ---- device memory ---------------------------------------------------------- */
-
-/* First-fit allocation of device DRAM (per device). align is a power of two
- * (0 = 64). MXU_ERR_LIMIT when no free block is large enough. */
-int mxu_dev_alloc(mxu_device *dev, uint32_t bytes, uint32_t align, uint32_t *addr);
-
-/* Free a block returned by mxu_dev_alloc (MXU_ERR_INVAL for any other address). */
-int mxu_dev_free(mxu_device *dev, uint32_t addr);
-
-/* Bytes allocated, and the largest free block, of dev's DRAM. */
-void mxu_dev_mem_usage(mxu_device *dev, uint64_t *used, uint64_t *largest_free);
-
-/* Forget every allocation of dev. Call it before mxu_close() (the allocator
- * keeps its state beside the device, keyed by the handle). */
-void mxu_dev_mem_release(mxu_device *dev);
-
 /* ---- tensors and activations -------------------------------------------------- */
 
 /* An int8 input tensor in host memory. */

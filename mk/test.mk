@@ -5,6 +5,7 @@ TEST_SRCS := $(sort $(wildcard tests/*.c tests/*/*.c))
 TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRCS))
 TEST_BIN := $(BUILD)/tests/mxu_tests
 TEST_JOBS ?= 2
+$(TEST_OBJS): CPPFLAGS += -Itests
 
 $(TEST_BIN): $(TEST_OBJS) $(LIBMXU_A)
 	@mkdir -p $(@D)

@@ -18,7 +18,6 @@ static mxu_device *open_dev(const char *uri)
 
 static void close_dev(mxu_device *dev)
 {
-    mxu_dev_mem_release(dev);
     mxu_close(dev);
 }
 

@@ -9,35 +9,14 @@
 #include "mxu_lower.h"
 #include "support/random_layer.h"
 
-static void run_random_layers(const char *arch, uint64_t first_seed, int count)
-{
-    mxu_hw_config cfg;
-    char uri[128], desc[256];
-    mxu_config_default(&cfg);
-    cr_assert_eq(mxu_config_parse(&cfg, arch), MXU_OK, "%s", mxu_error_detail());
-    cr_assert_eq(mxu_config_validate(&cfg), MXU_OK, "%s", mxu_error_detail());
-    snprintf(uri, sizeof uri, "model:%s", arch);
-    for (int i = 0; i < count; i++) {
-        mxu_program *p = NULL;
-        uint64_t seed = first_seed + (uint64_t)i;
-        int rc = random_layer_program(&cfg, seed, 400000, &p, desc, sizeof desc);
-        cr_assert_eq(rc, MXU_OK, "seed %llu (%s): build failed: %s", (unsigned long long)seed, desc,
-                     mxu_error_detail());
-        rc = run_and_compare(uri, p, seed, NULL);
-        cr_assert_eq(rc, MXU_OK, "%s seed %llu (%s): %s", arch, (unsigned long long)seed, desc,
-                     mxu_error_detail());
-        mxu_program_free(p);
-    }
-}
-
-Test(lower, random_layers_16x16) { run_random_layers("rows=16,cols=16", 1000, 400); }
-Test(lower, random_layers_8x8) { run_random_layers("rows=8,cols=8", 2000, 300); }
-Test(lower, random_layers_4x4) { run_random_layers("rows=4,cols=4", 3000, 200); }
-Test(lower, random_layers_nonsquare) { run_random_layers("rows=8,cols=16", 4000, 200); }
+Test(lower, random_layers_16x16) { run_random_layers("model", "rows=16,cols=16,dram=4M", 1000, 400, 400000); }
+Test(lower, random_layers_8x8) { run_random_layers("model", "rows=8,cols=8,dram=4M", 2000, 300, 400000); }
+Test(lower, random_layers_4x4) { run_random_layers("model", "rows=4,cols=4,dram=4M", 3000, 200, 400000); }
+Test(lower, random_layers_nonsquare) { run_random_layers("model", "rows=8,cols=16,dram=4M", 4000, 200, 400000); }
 Test(lower, random_layers_small_buffers)
 {
     /* tiny buffers force spatial tiling, weight pieces and parameter reloads */
-    run_random_layers("rows=4,cols=8,ub_lines=512,acc=64,wb=64,params=2", 5000, 200);
+    run_random_layers("model", "rows=4,cols=8,ub_lines=512,acc=64,wb=64,params=2,dram=4M", 5000, 200, 400000);
 }
 
 Test(lower, impossible_shape_names_the_limit)

@@ -2,10 +2,10 @@
  * docs/simulation.md (the Icarus model implements the same; the Icarus vs
  * Verilator cycle-count tests of test_rtl_system.c check that they agree). The
  * model is not part of libmxu, so it is compiled into this test directly. */
+#include "../../sim/verilator/dram_model.c" /* first: it asks for _DEFAULT_SOURCE */
+
 #include <criterion/criterion.h>
 #include <string.h>
-
-#include "../../sim/verilator/dram_model.c"
 
 #define BEAT 16u
 

@@ -25,6 +25,15 @@
 #include "random_program.h"
 
 #define N_COUNTERS 13 /* CYCLES .. ACT_BUSY */
+
+/* Under ASan every device costs tens of milliseconds (the model's memories get
+ * shadow-poisoned), so sanitizer runs take a tenth of the random programs: they
+ * check the C code paths, the plain run checks the hardware. */
+#ifdef __SANITIZE_ADDRESS__
+#define SAN_DIVISOR 10
+#else
+#define SAN_DIVISOR 1
+#endif
 #define RUN_LIMIT 5000000ull
 
 /* ---- running one image on one backend --------------------------------------- */
@@ -279,7 +288,7 @@ static void random_vs_model(const char *spec, unsigned programs, uint64_t seed0)
     struct result *ra = malloc(sizeof *ra), *rb = malloc(sizeof *rb);
     cr_assert(p && ra && rb);
     uint64_t base = env_unsigned("MXU_RTL_SEED", 1) * 1000003ull + seed0;
-    programs = env_unsigned("MXU_RTL_PROGRAMS", programs);
+    programs = env_unsigned("MXU_RTL_PROGRAMS", programs / SAN_DIVISOR);
     uint64_t vectors = 0;
     for (unsigned i = 0; i < programs; i++) {
         uint64_t seed = base + i;
@@ -576,6 +585,7 @@ static void corruptions(const char *spec, unsigned count, uint64_t seed0)
     struct result *ra = malloc(sizeof *ra), *rb = malloc(sizeof *rb);
     cr_assert(p && ra && rb);
     unsigned errors = 0;
+    count /= SAN_DIVISOR;
     for (unsigned i = 0; i < count; i++) {
         uint64_t seed = seed0 + i;
         rp_rng r = {seed * 31 + 7};

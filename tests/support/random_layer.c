@@ -1,5 +1,7 @@
 #include "random_layer.h"
 
+#include <criterion/criterion.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,4 +200,26 @@ int run_and_compare(const char *uri, const mxu_program *p, uint64_t input_seed, 
         free(v[i]);
     free(v);
     return rc;
+}
+
+void run_random_layers(const char *backend, const char *arch, uint64_t first_seed, int count,
+                       uint64_t max_macs)
+{
+    mxu_hw_config cfg;
+    char uri[160], desc[256];
+    mxu_config_default(&cfg);
+    cr_assert_eq(mxu_config_parse(&cfg, arch), MXU_OK, "%s", mxu_error_detail());
+    cr_assert_eq(mxu_config_validate(&cfg), MXU_OK, "%s", mxu_error_detail());
+    snprintf(uri, sizeof uri, "%s:%s", backend, arch);
+    for (int i = 0; i < count; i++) {
+        mxu_program *p = NULL;
+        uint64_t seed = first_seed + (uint64_t)i;
+        int rc = random_layer_program(&cfg, seed, max_macs, &p, desc, sizeof desc);
+        cr_assert_eq(rc, MXU_OK, "seed %llu (%s): build failed: %s", (unsigned long long)seed, desc,
+                     mxu_error_detail());
+        rc = run_and_compare(uri, p, seed, NULL);
+        cr_assert_eq(rc, MXU_OK, "%s seed %llu (%s): %s", uri, (unsigned long long)seed, desc,
+                     mxu_error_detail());
+        mxu_program_free(p);
+    }
 }

@@ -1,0 +1,13 @@
+/* Random layer shapes lowered by the tiler and run on the Verilator RTL against
+ * the golden kernels, bit for bit, on square and non-square arrays (the model
+ * runs the same kind of shapes in tests/test_lower.c). */
+#include <criterion/criterion.h>
+
+#include "support/random_layer.h"
+
+TestSuite(rtl_layers, .timeout = 600);
+
+Test(rtl_layers, random_16x16) { run_random_layers("rtl", "rows=16,cols=16", 1000, 80, 200000); }
+Test(rtl_layers, random_8x8) { run_random_layers("rtl", "rows=8,cols=8", 2000, 80, 100000); }
+Test(rtl_layers, random_4x4) { run_random_layers("rtl", "rows=4,cols=4", 3000, 60, 40000); }
+Test(rtl_layers, random_8x16) { run_random_layers("rtl", "rows=8,cols=16", 4000, 80, 100000); }
