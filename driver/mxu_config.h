@@ -21,8 +21,9 @@ typedef struct mxu_hw_config {
 
 /* Simulated DRAM timing knobs, shared by the C model and the RTL harnesses
  * (backend options "latency=CYCLES,bw=BYTES_PER_CYCLE"). A request accepted at
- * cycle t answers at t + latency; the port accepts beats at bw bytes per cycle on
- * average (bw <= DRAM_BEAT_BYTES). */
+ * cycle t answers at t + latency; a credit of bw bytes per cycle (capped at one
+ * beat) pays for each beat, so the port accepts one beat every
+ * ceil(DRAM_BEAT_BYTES / bw) cycles (docs/simulation.md). */
 #define MXU_DEFAULT_DRAM_LATENCY 10u
 
 /* The default configuration of isa/mxu.isa (16x16, 256 KiB UB, ...). */

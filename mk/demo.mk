@@ -16,6 +16,8 @@ demo: all
 	done
 	@echo "-- mxu run $(DEMO_DIR)/matmul.mxp --backend icarus --random-input 1 --check --json"
 	@$(MXU) run $(DEMO_DIR)/matmul.mxp --backend icarus --random-input 1 --check --json
+	@echo "== A 4096x256x256 matmul on the 16x16 RTL: mxu bench matmul --backend rtl"
+	@$(MXU) bench matmul --backend rtl
 	@echo "== AlexNet (Caffe shapes, random weights) on the C model: mxu bench alexnet"
 	@$(MXU) bench alexnet
 

@@ -1,10 +1,12 @@
 /* The C DRAM server of the Verilator harness; the rules are in dram_model.h
  * and docs/simulation.md, mirrored by sim/icarus/dram_model.v. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "dram_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static uint32_t ring_size_for(uint32_t latency)
 {
@@ -35,7 +37,11 @@ int mxu_dram_init(mxu_dram *d, size_t bytes, uint32_t beat, uint32_t latency, ui
         return -1;
     }
     uint32_t ring = ring_size_for(latency);
-    d->mem = calloc(bytes, 1); /* untouched pages stay unmapped: 256 MiB costs nothing */
+    /* Anonymous pages: zero, mapped only when touched (256 MiB costs nothing), and
+     * out of sight of a sanitizer's allocator, which would poison their shadow. */
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    d->mem = mem == MAP_FAILED ? NULL : mem;
+    d->mapped = bytes;
     d->due = calloc(ring, sizeof *d->due);
     d->ring_data = calloc(ring, beat);
     if (!d->mem || !d->due || !d->ring_data) {
@@ -54,7 +60,8 @@ int mxu_dram_init(mxu_dram *d, size_t bytes, uint32_t beat, uint32_t latency, ui
 
 void mxu_dram_free(mxu_dram *d)
 {
-    free(d->mem);
+    if (d->mem)
+        munmap(d->mem, d->mapped);
     free(d->due);
     free(d->ring_data);
     memset(d, 0, sizeof *d);

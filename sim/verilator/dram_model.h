@@ -26,7 +26,7 @@ extern "C" {
 
 typedef struct mxu_dram {
     uint8_t *mem;
-    size_t bytes;
+    size_t bytes, mapped;
     uint32_t beat, latency, bw;
     /* timing state */
     uint32_t credit;

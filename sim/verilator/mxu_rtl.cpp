@@ -267,7 +267,9 @@ mxu_rtl *mxu_rtl_create(const mxu_rtl_options *opt, char *err, size_t errlen)
 #if MXU_RTL_TRACE
     if (opt->trace_path) {
         r->fst = new VerilatedFstC;
-        r->top->trace(r->fst, opt->trace_depth ? (int)opt->trace_depth : 99);
+        r->top->trace(r->fst, 99);
+        if (opt->trace_depth) /* $dumpvars-style: levels below TOP */
+            r->fst->dumpvars((int)opt->trace_depth, "TOP");
         r->fst->open(opt->trace_path);
         if (!r->fst->isOpen()) {
             snprintf(err, errlen, "cannot open trace file %s", opt->trace_path);

@@ -323,7 +323,7 @@ Test(rtl_system, random_programs_8x16) { random_vs_model("8x16", 200, 400000); }
 
 /* ---- (c) malformed programs ------------------------------------------------------ */
 
-static void valid_load(const mxu_hw_config *cfg, uint64_t *w, unsigned mem)
+static void valid_load(uint64_t *w, unsigned mem)
 {
     memset(w, 0, MXU_INSN_BYTES);
     mxu_insn_set(w, MXU_F_OP_POS, MXU_F_OP_BITS, MXU_OP_LOAD);
@@ -333,7 +333,6 @@ static void valid_load(const mxu_hw_config *cfg, uint64_t *w, unsigned mem)
     MXU_SET(w, LOAD, N0, 1);
     MXU_SET(w, LOAD, N1, 1);
     MXU_SET(w, LOAD, N2, 1);
-    (void)cfg;
 }
 
 static void valid_store(uint64_t *w)
@@ -381,7 +380,7 @@ static void bad_insn(const mxu_hw_config *cfg, int code, unsigned v, rp_rng *r, 
     case MXU_DEVERR_RESERVED_BITS: {
         unsigned op = MXU_OP_LOAD + v % 5;
         switch (op) {
-        case MXU_OP_LOAD: valid_load(cfg, w, MXU_MEM_UB); break;
+        case MXU_OP_LOAD: valid_load(w, MXU_MEM_UB); break;
         case MXU_OP_STORE: valid_store(w); break;
         case MXU_OP_MATMUL: valid_matmul(w); break;
         case MXU_OP_ACTIVATE: valid_activate(w); break;
@@ -398,9 +397,9 @@ static void bad_insn(const mxu_hw_config *cfg, int code, unsigned v, rp_rng *r, 
     }
     case MXU_DEVERR_ILLEGAL_FIELD:
         switch (v % 8) {
-        case 0: valid_load(cfg, w, MXU_MEM_UB); MXU_SET(w, LOAD, ELEM_BYTES, 0); break;
-        case 1: valid_load(cfg, w, MXU_MEM_UB); MXU_SET(w, LOAD, MEM, rp_range(r, 4, 7)); break;
-        case 2: valid_load(cfg, w, MXU_MEM_WB); MXU_SET(w, LOAD, ELEM_BYTES, cfg->cols + 1); break;
+        case 0: valid_load(w, MXU_MEM_UB); MXU_SET(w, LOAD, ELEM_BYTES, 0); break;
+        case 1: valid_load(w, MXU_MEM_UB); MXU_SET(w, LOAD, MEM, rp_range(r, 4, 7)); break;
+        case 2: valid_load(w, MXU_MEM_WB); MXU_SET(w, LOAD, ELEM_BYTES, cfg->cols + 1); break;
         case 3: valid_store(w); MXU_SET(w, STORE, N1, 0); break;
         case 4: valid_matmul(w); MXU_SET(w, MATMUL, KEEP_WEIGHTS, 1); MXU_SET(w, MATMUL, NK, 2); break;
         case 5: valid_matmul(w); MXU_SET(w, MATMUL, N0, 0); break;
@@ -410,7 +409,7 @@ static void bad_insn(const mxu_hw_config *cfg, int code, unsigned v, rp_rng *r, 
         break;
     case MXU_DEVERR_DRAM_RANGE:
         if (v % 2) {
-            valid_load(cfg, w, MXU_MEM_UB);
+            valid_load(w, MXU_MEM_UB);
             MXU_SET(w, LOAD, ELEM_BYTES, 4);
             MXU_SET(w, LOAD, DRAM_ADDR, cfg->dram_bytes - 3);
         } else {
@@ -421,7 +420,7 @@ static void bad_insn(const mxu_hw_config *cfg, int code, unsigned v, rp_rng *r, 
         break;
     case MXU_DEVERR_UB_RANGE:
         switch (v % 4) {
-        case 0: valid_load(cfg, w, MXU_MEM_UB); MXU_SET(w, LOAD, N0, 2); MXU_SET(w, LOAD, DST_LINE, cfg->ub_lines - 1); break;
+        case 0: valid_load(w, MXU_MEM_UB); MXU_SET(w, LOAD, N0, 2); MXU_SET(w, LOAD, DST_LINE, cfg->ub_lines - 1); break;
         case 1: valid_store(w); MXU_SET(w, STORE, SRC_LINE, cfg->ub_lines); break;
         case 2: valid_matmul(w); MXU_SET(w, MATMUL, UB_ADDR, cfg->ub_lines); break;
         default: valid_activate(w); MXU_SET(w, ACTIVATE, OUT_H, 2); MXU_SET(w, ACTIVATE, IN_W, 2); MXU_SET(w, ACTIVATE, UB_ADDR, cfg->ub_lines - 1); break;
@@ -429,7 +428,7 @@ static void bad_insn(const mxu_hw_config *cfg, int code, unsigned v, rp_rng *r, 
         break;
     case MXU_DEVERR_WB_RANGE:
         if (v % 2) {
-            valid_load(cfg, w, MXU_MEM_WB);
+            valid_load(w, MXU_MEM_WB);
             MXU_SET(w, LOAD, DST_LINE, cfg->wb_lines);
         } else {
             valid_matmul(w);
@@ -451,12 +450,12 @@ static void bad_insn(const mxu_hw_config *cfg, int code, unsigned v, rp_rng *r, 
             valid_activate(w);
             MXU_SET(w, ACTIVATE, PARAM_LINE, cfg->param_lines);
         } else {
-            valid_load(cfg, w, MXU_MEM_PARAM);
+            valid_load(w, MXU_MEM_PARAM);
             MXU_SET(w, LOAD, DST_LINE, cfg->param_lines);
         }
         break;
     case MXU_DEVERR_LUT_RANGE:
-        valid_load(cfg, w, MXU_MEM_LUT);
+        valid_load(w, MXU_MEM_LUT);
         if (v % 2)
             MXU_SET(w, LOAD, DST_LINE, 1);
         else
@@ -548,7 +547,7 @@ Test(rtl_system, token_overflow)
     cr_assert_not_null(code);
     for (uint32_t i = 0; i < n; i++) {
         uint64_t w[MXU_INSN_WORDS];
-        valid_load(&cfg, w, MXU_MEM_UB);
+        valid_load(w, MXU_MEM_UB);
         MXU_SET(w, LOAD, PUSH_NEXT, 1);
         if (i == n - 1) {
             memset(w, 0, sizeof w);
