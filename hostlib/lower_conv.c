@@ -20,6 +20,7 @@
 #include "mxu_error.h"
 #include "mxu_lower.h"
 #include "mxu_pack.h"
+#include "mxu_tiling.h"
 #include "mxu_pool.h"
 
 struct geom {
@@ -30,11 +31,6 @@ struct geom {
     uint32_t ph, pw; /* layer output (after the fused pool) */
     uint32_t out_pixel_stride;
 };
-
-static uint32_t div_up(uint64_t a, uint64_t b)
-{
-    return (uint32_t)((a + b - 1) / b);
-}
 
 static uint32_t conv_extent(uint32_t pooled, const struct geom *g)
 {
@@ -133,45 +129,27 @@ static int tile_fits(const mxu_hw_config *cfg, const struct geom *g, uint32_t kc
            tile_ub_lines(g, kc, ptr, ptc) <= ub;
 }
 
-/* Largest pooled tile height that fits for a given width (0 if none). */
-static uint32_t max_tile_h(const mxu_hw_config *cfg, const struct geom *g, uint32_t kc, uint32_t ptc)
+struct tile_ctx {
+    const mxu_hw_config *cfg;
+    const struct geom *g;
+    uint32_t kc;
+};
+
+static int tile_ctx_fits(const void *ctx, uint32_t ptr, uint32_t ptc)
 {
-    uint32_t lo = 0, hi = g->ph;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi + 1) / 2;
-        if (tile_fits(cfg, g, kc, mid, ptc))
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
+    const struct tile_ctx *t = ctx;
+    return tile_fits(t->cfg, t->g, t->kc, ptr, ptc);
 }
 
 static int plan_tiles(const mxu_hw_config *cfg, const mxu_layer *l, const struct geom *g,
                       uint32_t kc, struct mxu_conv_plan *pl)
 {
-    uint64_t best = 0;
-    for (uint32_t parts = 1; parts <= g->pw; parts++) {
-        uint32_t ptc = div_up(g->pw, parts);
-        if (parts > 1 && ptc == div_up(g->pw, parts - 1))
-            continue;
-        uint32_t ptr = max_tile_h(cfg, g, kc, ptc);
-        if ((uint64_t)ptr * ptc > best) {
-            best = (uint64_t)ptr * ptc;
-            pl->tile_h = ptr;
-            pl->tile_w = ptc;
-        }
-        if (ptr >= g->ph)
-            break; /* whole columns fit; narrower tiles only cost more */
-    }
-    if (!best)
+    struct tile_ctx ctx = {cfg, g, kc};
+    if (mxu_tile_search(g->ph, g->pw, tile_ctx_fits, &ctx, &pl->tile_h, &pl->tile_w))
         return mxu_fail(MXU_ERR_LIMIT, "layer %s: no output tile fits: one output pixel needs %llu UB "
                         "lines (device: %u) and %u accumulator rows (device: %u, half usable)",
                         l->name, (unsigned long long)tile_ub_lines(g, kc, 1, 1), cfg->ub_lines,
                         conv_extent(1, g) * conv_extent(1, g), cfg->acc_rows);
-    /* Balance the tiles so the last one is not a sliver. */
-    pl->tile_h = div_up(g->ph, div_up(g->ph, pl->tile_h));
-    pl->tile_w = div_up(g->pw, div_up(g->pw, pl->tile_w));
     uint32_t th = in_extent(conv_extent(pl->tile_h, g), g->kh, g->sh, g->dh);
     uint32_t tw = in_extent(conv_extent(pl->tile_w, g), g->kw, g->sw, g->dw);
     pl->in_tile_lines = kc * th * tw;
@@ -197,8 +175,8 @@ static int plan_weights(const mxu_hw_config *cfg, const mxu_layer *l, struct mxu
         pl->taps_per_piece = (uint32_t)(half / per_tap);
         pl->kc_per_piece = 1;
     }
-    pl->kc_per_piece = div_up(pl->kc, div_up(pl->kc, pl->kc_per_piece));
-    pl->taps_per_piece = div_up(pl->taps, div_up(pl->taps, pl->taps_per_piece));
+    pl->kc_per_piece = mxu_div_up(pl->kc, mxu_div_up(pl->kc, pl->kc_per_piece));
+    pl->taps_per_piece = mxu_div_up(pl->taps, mxu_div_up(pl->taps, pl->taps_per_piece));
     return plan_weights_slots(cfg, l, pl);
 }
 
@@ -206,8 +184,8 @@ static int plan_weights(const mxu_hw_config *cfg, const mxu_layer *l, struct mxu
 static int plan_weights_slots(const mxu_hw_config *cfg, const mxu_layer *l, struct mxu_conv_plan *pl)
 {
     uint64_t per_tap = cfg->rows;
-    uint64_t pieces = (uint64_t)pl->groups * pl->nb * div_up(pl->kc, pl->kc_per_piece) *
-                      div_up(pl->taps, pl->taps_per_piece);
+    uint64_t pieces = (uint64_t)pl->groups * pl->nb * mxu_div_up(pl->kc, pl->kc_per_piece) *
+                      mxu_div_up(pl->taps, pl->taps_per_piece);
     uint64_t slots = cfg->wb_lines / ((uint64_t)pl->taps_per_piece * pl->kc_per_piece * per_tap);
     pl->wb_slots = (uint32_t)(slots < pieces ? slots : pieces);
     uint64_t lines = (uint64_t)pl->groups * pl->nb;
@@ -226,22 +204,22 @@ static int plan_with_geom(const mxu_hw_config *cfg, const mxu_program *p, const 
     pl->groups = l->op == MXU_LAYER_FC || !l->groups ? 1 : l->groups;
     pl->cin_g = g->cin / pl->groups;
     pl->cout_g = g->cout / pl->groups;
-    pl->kc = div_up(pl->cin_g, cfg->rows);
-    pl->nb = div_up(pl->cout_g, cfg->cols);
+    pl->kc = mxu_div_up(pl->cin_g, cfg->rows);
+    pl->nb = mxu_div_up(pl->cout_g, cfg->cols);
     pl->taps = g->kh * g->kw;
     pl->conv_h = g->oh, pl->conv_w = g->ow, pl->out_h = g->ph, pl->out_w = g->pw;
     pl->macs = (uint64_t)g->n * g->oh * g->ow * g->cout * pl->taps * pl->cin_g;
     if ((rc = plan_weights(cfg, l, pl)))
         return rc;
-    if (max_tile_h(cfg, g, pl->kc, 1) > 0)
+    if (tile_fits(cfg, g, pl->kc, 1, 1))
         return plan_tiles(cfg, l, g, pl->kc, pl);
     /* Not even one output pixel's input fits with every channel: stream the
      * input chunk group by chunk group, with the weight pieces. */
     uint32_t k = pl->kc_per_piece;
-    while (k > 1 && max_tile_h(cfg, g, k, 1) == 0)
+    while (k > 1 && !tile_fits(cfg, g, k, 1, 1))
         k--;
     pl->stream_input = 1;
-    pl->kc_per_piece = div_up(pl->kc, div_up(pl->kc, k));
+    pl->kc_per_piece = mxu_div_up(pl->kc, mxu_div_up(pl->kc, k));
     if ((rc = plan_weights_slots(cfg, l, pl)))
         return rc;
     return plan_tiles(cfg, l, g, pl->kc_per_piece, pl);
@@ -366,68 +344,19 @@ static uint32_t cache_get(struct slot_cache *c, int key, int *miss)
     return victim;
 }
 
-static int emit(struct lowering *L, const uint64_t *w, int read1, int read2, int read3, int write)
-{
-    int reads[4] = {read1, read2, read3, -1}, writes[2] = {write, -1};
-    return mxu_builder_emit(L->b, w, reads, writes);
-}
-
-static int emit_load(struct lowering *L, const struct mxu_load *d, int src, int dst)
-{
-    uint64_t w[MXU_INSN_WORDS];
-    mxu_encode_load(w, d);
-    return emit(L, w, src, -1, -1, dst);
-}
-
-/* Fill `lines` UB lines with the input zero point (tiles entirely in padding). */
-static int load_zp_lines(struct lowering *L, uint32_t line, uint32_t rows, uint32_t cols, int slot)
-{
-    struct mxu_load d = {.mem = MXU_MEM_UB, .dram_addr = L->zp_addr, .dst_line = line,
-                         .elem_bytes = 1, .n0 = cols, .n1 = rows, .n2 = 1, .pad_value = L->zp_in};
-    return rows && cols ? emit_load(L, &d, -1, slot) : MXU_OK;
-}
-
-static uint32_t clip_lo(int32_t start)
-{
-    return start < 0 ? (uint32_t)-start : 0;
-}
-
-/* One input-channel chunk of an input tile: rows iy0.., columns ix0.., with the
- * out-of-image border read as the input zero point. */
+/* One input-channel chunk of an input tile, its out-of-image border read as
+ * the input zero point. */
 static int load_chunk(struct lowering *L, const struct step *s, uint32_t kc, uint32_t line, int slot)
 {
-    const struct geom *g = &L->g;
     const struct mxu_conv_plan *pl = &L->pl;
-    uint32_t top = clip_lo(s->iy0), left = clip_lo(s->ix0);
-    top = top > s->th ? s->th : top;
-    left = left > s->tw ? s->tw : left;
-    int64_t rows = (int64_t)g->h - (s->iy0 + (int64_t)top), cols = (int64_t)g->w - (s->ix0 + (int64_t)left);
-    rows = rows < (int64_t)(s->th - top) ? rows : (int64_t)(s->th - top);
-    cols = cols < (int64_t)(s->tw - left) ? cols : (int64_t)(s->tw - left);
-    if (rows <= 0 || cols <= 0)
-        return load_zp_lines(L, line, s->th, s->tw, slot);
-    uint32_t bottom = s->th - top - (uint32_t)rows, right = s->tw - left - (uint32_t)cols;
-    if (left > 255 || right > 255)
-        return mxu_fail(MXU_ERR_LIMIT, "layer %s: horizontal padding of %u lines exceeds the LOAD "
-                        "pad field (255)", L->l->name, left > right ? left : right);
-    uint32_t c0 = s->grp * pl->cin_g + kc * L->cfg->rows;
     uint32_t cnt = pl->cin_g - kc * L->cfg->rows;
-    cnt = cnt < L->cfg->rows ? cnt : L->cfg->rows;
-    uint64_t pixel = ((uint64_t)s->img * g->h + (uint64_t)(s->iy0 + (int32_t)top)) * g->w +
-                     (uint64_t)(s->ix0 + (int32_t)left);
-    uint32_t big_top = top > 255 ? top : 0, big_bottom = bottom > 255 ? bottom : 0;
-    struct mxu_load d = {
-        .mem = MXU_MEM_UB, .dram_addr = L->p->tensors[L->l->input].dram_addr + (uint32_t)(pixel * g->cin + c0),
-        .dst_line = line + big_top * s->tw, .elem_bytes = cnt, .n0 = (uint32_t)cols,
-        .n1 = (uint32_t)rows, .n2 = 1, .s0 = g->cin, .s1 = g->w * g->cin, .s2 = 0,
-        .pad_left = left, .pad_right = right, .pad_top = big_top ? 0 : top,
-        .pad_bottom = big_bottom ? 0 : bottom, .pad_value = L->zp_in};
-    int rc = load_zp_lines(L, line, big_top, s->tw, slot);
-    if (rc == MXU_OK)
-        rc = emit_load(L, &d, L->in_region, slot);
-    if (rc == MXU_OK)
-        rc = load_zp_lines(L, line + (s->th - big_bottom) * s->tw, big_bottom, s->tw, slot);
-    return rc;
+    struct mxu_window w = {
+        .tensor_addr = L->p->tensors[L->l->input].dram_addr, .h = L->g.h, .w = L->g.w,
+        .pixel_bytes = L->g.cin, .img = s->img, .c0 = s->grp * pl->cin_g + kc * L->cfg->rows,
+        .channels = cnt < L->cfg->rows ? cnt : L->cfg->rows, .y0 = s->iy0, .x0 = s->ix0,
+        .rows = s->th, .cols = s->tw, .pad_value = L->zp_in, .fill_addr = L->zp_addr,
+        .dst_line = line, .src_region = L->in_region, .dst_region = slot, .layer = L->l->name};
+    return mxu_emit_window_load(L->b, &w);
 }
 
 /* A piece covers taps [tap0, tap0+taps) of chunks [kc0, kc0+chunks). */
@@ -438,7 +367,7 @@ struct piece {
 static struct piece piece_of(const struct lowering *L, uint32_t index)
 {
     struct piece pc;
-    uint32_t kgroups = div_up(L->pl.kc, L->pl.kc_per_piece);
+    uint32_t kgroups = mxu_div_up(L->pl.kc, L->pl.kc_per_piece);
     pc.kc0 = (index % kgroups) * L->pl.kc_per_piece;
     pc.tap0 = (index / kgroups) * L->pl.taps_per_piece;
     pc.chunks = L->pl.kc - pc.kc0 < L->pl.kc_per_piece ? L->pl.kc - pc.kc0 : L->pl.kc_per_piece;
@@ -467,7 +396,7 @@ static int load_piece(struct lowering *L, struct step *s)
                          .dst_line = s->wb_slot * L->wb.lines_each, .elem_bytes = cfg->cols,
                          .n0 = pc.chunks * cfg->rows, .n1 = pc.taps, .n2 = 1, .s0 = cfg->cols,
                          .s1 = L->pl.kc * tile};
-    return emit_load(L, &d, -1, L->wb.region[s->wb_slot]);
+    return mxu_emit_load(L->b, &d, -1, L->wb.region[s->wb_slot]);
 }
 
 static int load_params(struct lowering *L, struct step *s)
@@ -477,7 +406,7 @@ static int load_params(struct lowering *L, struct step *s)
     s->param_slot = cache_get(&L->param, (int)line, &miss);
     struct mxu_load d = {.mem = MXU_MEM_PARAM, .dram_addr = L->params_addr + line * bytes,
                          .dst_line = s->param_slot, .elem_bytes = bytes, .n0 = 1, .n1 = 1, .n2 = 1};
-    return miss ? emit_load(L, &d, -1, L->param.region[s->param_slot]) : MXU_OK;
+    return miss ? mxu_emit_load(L->b, &d, -1, L->param.region[s->param_slot]) : MXU_OK;
 }
 
 static int step_loads(struct lowering *L, uint32_t i)
@@ -488,7 +417,7 @@ static int step_loads(struct lowering *L, uint32_t i)
     if (i == 0 && L->lut_region >= 0) {
         struct mxu_load d = {.mem = MXU_MEM_LUT, .dram_addr = L->lut_addr, .elem_bytes = 256,
                              .n0 = 1, .n1 = 1, .n2 = 1};
-        rc = emit_load(L, &d, -1, L->lut_region);
+        rc = mxu_emit_load(L->b, &d, -1, L->lut_region);
     }
     if (rc == MXU_OK && (L->pl.stream_input || (s->nb == 0 && s->piece == 0))) {
         uint32_t slot = input_slot(L, s), kc0 = 0, chunks = L->pl.kc;
@@ -522,7 +451,7 @@ static int step_matmuls(struct lowering *L, const struct step *s)
             .s1 = g->sh * s->tw, .nk = pc.chunks, .k_stride = chunk_lines};
         uint64_t w[MXU_INSN_WORDS];
         mxu_encode_matmul(w, &d);
-        int rc = emit(L, w, L->in_slot[in], L->wb.region[s->wb_slot], -1, L->acc_slot[acc]);
+        int rc = mxu_emit_regions(L->b, w, L->in_slot[in], L->wb.region[s->wb_slot], -1, L->acc_slot[acc]);
         if (rc)
             return rc;
     }
@@ -543,8 +472,8 @@ static int step_activate_store(struct lowering *L, const struct step *s)
                              .clamp_max = hi};
     uint64_t w[MXU_INSN_WORDS];
     mxu_encode_activate(w, &a);
-    int rc = emit(L, w, L->acc_slot[acc], L->param.region[s->param_slot], L->lut_region,
-                  L->out_slot[out]);
+    int rc = mxu_emit_regions(L->b, w, L->acc_slot[acc], L->param.region[s->param_slot],
+                              L->lut_region, L->out_slot[out]);
     if (rc)
         return rc;
     uint32_t cb = L->pl.cout_g - s->nb * L->cfg->cols;
@@ -556,7 +485,7 @@ static int step_activate_store(struct lowering *L, const struct step *s)
         .src_line = L->out_base[out], .elem_bytes = cb, .n0 = s->ptc, .n1 = s->ptr, .n2 = 1,
         .s0 = g->out_pixel_stride, .s1 = g->pw * g->out_pixel_stride};
     mxu_encode_store(w, &st);
-    return emit(L, w, L->out_slot[out], -1, -1, L->out_region);
+    return mxu_emit_regions(L->b, w, L->out_slot[out], -1, -1, L->out_region);
 }
 
 static int step_compute(struct lowering *L, uint32_t i)
@@ -633,9 +562,9 @@ static int lower_conv(mxu_builder *b, const mxu_layer *l)
         return rc;
     L.zp_in = L.p->tensors[l->input].zero_point;
     L.zp_out = L.p->tensors[l->output].zero_point;
-    L.n_tiles_y = div_up(L.g.ph, L.pl.tile_h);
-    L.n_tiles_x = div_up(L.g.pw, L.pl.tile_w);
-    L.n_pieces = div_up(L.pl.kc, L.pl.kc_per_piece) * div_up(L.pl.taps, L.pl.taps_per_piece);
+    L.n_tiles_y = mxu_div_up(L.g.ph, L.pl.tile_h);
+    L.n_tiles_x = mxu_div_up(L.g.pw, L.pl.tile_w);
+    L.n_pieces = mxu_div_up(L.pl.kc, L.pl.kc_per_piece) * mxu_div_up(L.pl.taps, L.pl.taps_per_piece);
     uint64_t steps = (uint64_t)L.g.n * L.pl.groups * L.n_tiles_y * L.n_tiles_x * L.pl.nb * L.n_pieces;
     if (steps > UINT32_MAX)
         return mxu_fail(MXU_ERR_LIMIT, "layer %s: too many tiles", l->name);

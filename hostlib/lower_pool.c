@@ -15,7 +15,9 @@
 #include "mxu_error.h"
 #include "mxu_lower.h"
 #include "mxu_numerics.h"
+#include "mxu_pack.h"
 #include "mxu_pool.h"
+#include "mxu_tiling.h"
 
 #define FIELD_MAX(bits) ((1u << (bits)) - 1u)
 
@@ -75,11 +77,6 @@ struct pgeom {
     uint32_t kh, kw, sh, sw, pt, pl, pb, pr;
     uint32_t oh, ow;
 };
-
-static uint32_t div_up(uint64_t a, uint64_t b)
-{
-    return (uint32_t)((a + b - 1) / b);
-}
 
 static int pool_geometry(const mxu_program *p, const mxu_layer *l, struct pgeom *g)
 {
@@ -150,44 +147,27 @@ static int tile_fits(const mxu_hw_config *cfg, const struct pgeom *g, const stru
            ub_need(g, th, tw) <= cfg->ub_lines - MXU_BUILDER_UB_RESERVED;
 }
 
-static uint32_t max_tile_h(const mxu_hw_config *cfg, const struct pgeom *g,
-                           const struct mxu_pool_plan *pl, uint32_t tw)
+struct tile_ctx {
+    const mxu_hw_config *cfg;
+    const struct pgeom *g;
+    const struct mxu_pool_plan *pl;
+};
+
+static int tile_ctx_fits(const void *ctx, uint32_t th, uint32_t tw)
 {
-    uint32_t lo = 0, hi = g->oh;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo + 1) / 2;
-        if (tile_fits(cfg, g, pl, mid, tw))
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
+    const struct tile_ctx *t = ctx;
+    return tile_fits(t->cfg, t->g, t->pl, th, tw);
 }
 
 static int plan_tiles(const mxu_hw_config *cfg, const mxu_layer *l, const struct pgeom *g,
                       struct mxu_pool_plan *pl)
 {
-    uint64_t best = 0;
-    for (uint32_t parts = 1; parts <= g->ow; parts++) {
-        uint32_t tw = div_up(g->ow, parts);
-        if (parts > 1 && tw == div_up(g->ow, parts - 1))
-            continue;
-        uint32_t th = max_tile_h(cfg, g, pl, tw);
-        if ((uint64_t)th * tw > best) {
-            best = (uint64_t)th * tw;
-            pl->tile_h = th;
-            pl->tile_w = tw;
-        }
-        if (th >= g->oh)
-            break;
-    }
-    if (!best)
+    struct tile_ctx ctx = {cfg, g, pl};
+    if (mxu_tile_search(g->oh, g->ow, tile_ctx_fits, &ctx, &pl->tile_h, &pl->tile_w))
         return mxu_fail(MXU_ERR_LIMIT, "layer %s: no pooling tile fits: one output pixel needs %llu "
                         "UB lines (device: %u) and %llu accumulator rows (device: %u, half usable)",
                         l->name, (unsigned long long)ub_need(g, 1, 1), cfg->ub_lines,
                         (unsigned long long)acc_need(g, pl, 1, 1), cfg->acc_rows);
-    pl->tile_h = div_up(g->oh, div_up(g->oh, pl->tile_h));
-    pl->tile_w = div_up(g->ow, div_up(g->ow, pl->tile_w));
     pl->in_tile_lines = in_rows(g, pl->tile_h) * in_cols(g, pl->tile_w);
     pl->acc_rows = (uint32_t)acc_need(g, pl, pl->tile_h, pl->tile_w);
     return MXU_OK;
@@ -309,66 +289,18 @@ static void decode_step(const struct pool_lowering *L, uint32_t i, struct pstep 
     s->cnt = g->c - s->c0 < L->pl.block ? g->c - s->c0 : L->pl.block;
 }
 
-static int emit(struct pool_lowering *L, const uint64_t *w, int read1, int read2, int write)
-{
-    int reads[3] = {read1, read2, -1}, writes[2] = {write, -1};
-    return mxu_builder_emit(L->b, w, reads, writes);
-}
-
-static int emit_load(struct pool_lowering *L, const struct mxu_load *d, int src, int dst)
-{
-    uint64_t w[MXU_INSN_WORDS];
-    mxu_encode_load(w, d);
-    return emit(L, w, src, -1, dst);
-}
-
-/* Fill rows x cols UB lines with the padding value. */
-static int load_fill(struct pool_lowering *L, uint32_t line, uint32_t rows, uint32_t cols, int slot)
-{
-    struct mxu_load d = {.mem = MXU_MEM_UB, .dram_addr = L->fill_addr, .dst_line = line,
-                         .elem_bytes = 1, .n0 = cols, .n1 = rows, .n2 = 1,
-                         .pad_value = L->pad_value};
-    return rows && cols ? emit_load(L, &d, -1, slot) : MXU_OK;
-}
-
-static uint32_t clip_lo(int32_t start)
-{
-    return start < 0 ? (uint32_t)-start : 0;
-}
-
 /* The input tile of a step: its channel block, out-of-image lines filled with
- * the padding value (very tall padding by separate fills: the LOAD's pad
- * fields have 8 bits). */
+ * the padding value. */
 static int load_input(struct pool_lowering *L, const struct pstep *s, uint32_t line, int slot)
 {
     const struct pgeom *g = &L->g;
-    uint32_t top = clip_lo(s->iy0), left = clip_lo(s->ix0);
-    top = top > s->th ? s->th : top;
-    left = left > s->tw ? s->tw : left;
-    int64_t rows = (int64_t)g->h - (s->iy0 + (int64_t)top);
-    int64_t cols = (int64_t)g->w - (s->ix0 + (int64_t)left);
-    rows = rows < (int64_t)(s->th - top) ? rows : (int64_t)(s->th - top);
-    cols = cols < (int64_t)(s->tw - left) ? cols : (int64_t)(s->tw - left);
-    if (rows <= 0 || cols <= 0)
-        return load_fill(L, line, s->th, s->tw, slot);
-    uint32_t bottom = s->th - top - (uint32_t)rows, right = s->tw - left - (uint32_t)cols;
-    uint32_t pad_max = FIELD_MAX(MXU_F_LOAD_PAD_TOP_BITS);
-    uint32_t big_top = top > pad_max ? top : 0, big_bottom = bottom > pad_max ? bottom : 0;
-    uint64_t pixel = ((uint64_t)s->img * g->h + (uint64_t)(s->iy0 + (int32_t)top)) * g->w +
-                     (uint64_t)(s->ix0 + (int32_t)left);
-    struct mxu_load d = {
-        .mem = MXU_MEM_UB,
-        .dram_addr = L->p->tensors[L->l->input].dram_addr + (uint32_t)(pixel * g->c + s->c0),
-        .dst_line = line + big_top * s->tw, .elem_bytes = s->cnt, .n0 = (uint32_t)cols,
-        .n1 = (uint32_t)rows, .n2 = 1, .s0 = g->c, .s1 = g->w * g->c, .pad_left = left,
-        .pad_right = right, .pad_top = big_top ? 0 : top, .pad_bottom = big_bottom ? 0 : bottom,
-        .pad_value = L->pad_value};
-    int rc = load_fill(L, line, big_top, s->tw, slot);
-    if (rc == MXU_OK)
-        rc = emit_load(L, &d, L->in_region, slot);
-    if (rc == MXU_OK)
-        rc = load_fill(L, line + (s->th - big_bottom) * s->tw, big_bottom, s->tw, slot);
-    return rc;
+    struct mxu_window w = {
+        .tensor_addr = L->p->tensors[L->l->input].dram_addr, .h = g->h, .w = g->w,
+        .pixel_bytes = g->c, .img = s->img, .c0 = s->c0, .channels = s->cnt, .y0 = s->iy0,
+        .x0 = s->ix0, .rows = s->th, .cols = s->tw, .pad_value = L->pad_value,
+        .fill_addr = L->fill_addr, .dst_line = line, .src_region = L->in_region,
+        .dst_region = slot, .layer = L->l->name};
+    return mxu_emit_window_load(L->b, &w);
 }
 
 static int step_loads(struct pool_lowering *L, uint32_t i)
@@ -383,9 +315,9 @@ static int step_loads(struct pool_lowering *L, uint32_t i)
         struct mxu_load pr = {.mem = MXU_MEM_PARAM, .dram_addr = L->param_addr,
                               .elem_bytes = mxu_config_line_bytes(L->cfg, MXU_MEM_PARAM),
                               .n0 = 1, .n1 = 1, .n2 = 1};
-        rc = emit_load(L, &w, -1, L->wb_region);
+        rc = mxu_emit_load(L->b, &w, -1, L->wb_region);
         if (rc == MXU_OK)
-            rc = emit_load(L, &pr, -1, L->param_region);
+            rc = mxu_emit_load(L->b, &pr, -1, L->param_region);
     }
     if (rc == MXU_OK)
         rc = load_input(L, s, L->in_base[i % 2], L->in_slot[i % 2]);
@@ -396,7 +328,7 @@ static int emit_matmul(struct pool_lowering *L, uint32_t slot, const struct mxu_
 {
     uint64_t w[MXU_INSN_WORDS];
     mxu_encode_matmul(w, m);
-    return emit(L, w, L->in_slot[slot], L->wb_region, L->acc_slot[slot]);
+    return mxu_emit_regions(L->b, w, L->in_slot[slot], L->wb_region, -1, L->acc_slot[slot]);
 }
 
 static int emit_activate(struct pool_lowering *L, uint32_t slot, struct mxu_activate *a)
@@ -407,7 +339,7 @@ static int emit_activate(struct pool_lowering *L, uint32_t slot, struct mxu_acti
     a->clamp_min = L->l->act_min < -128 ? -128 : L->l->act_min;
     a->clamp_max = L->l->act_max > 127 ? 127 : L->l->act_max;
     mxu_encode_activate(w, a);
-    return emit(L, w, L->acc_slot[slot], L->param_region, L->out_slot[slot]);
+    return mxu_emit_regions(L->b, w, L->acc_slot[slot], L->param_region, -1, L->out_slot[slot]);
 }
 
 /* Max pool, square window and stride: the tile is copied whole into the
@@ -513,7 +445,7 @@ static int step_store(struct pool_lowering *L, const struct pstep *s, uint32_t s
     }
     uint64_t w[MXU_INSN_WORDS];
     mxu_encode_store(w, &st);
-    return emit(L, w, L->out_slot[slot], -1, L->out_region);
+    return mxu_emit_regions(L->b, w, L->out_slot[slot], -1, -1, L->out_region);
 }
 
 static int step_compute(struct pool_lowering *L, uint32_t i)
@@ -530,12 +462,6 @@ static int step_compute(struct pool_lowering *L, uint32_t i)
     return rc ? rc : step_store(L, s, slot);
 }
 
-static void put_le32(uint8_t *p, int32_t v)
-{
-    uint32_t u = (uint32_t)v;
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(u >> (8 * i));
-}
 
 /* Identity weight tiles (diagonal = weight on the first `block` rows), the
  * parameter line (bias 0, the requantization) and the padding byte. */
@@ -557,10 +483,8 @@ static int place_constants(struct pool_lowering *L)
     snprintf(name, sizeof name, "%.48s.weights", L->l->name);
     int rc = mxu_builder_add_constant(L->b, name, buf, wbytes, &L->wgt_addr);
     memset(buf, 0, param_bytes);
-    for (uint32_t c = 0; c < cfg->cols; c++) {
-        put_le32(buf + c * MXU_DEFAULT_PARAM_BYTES + 4, mult);
-        put_le32(buf + c * MXU_DEFAULT_PARAM_BYTES + 8, shift);
-    }
+    for (uint32_t c = 0; c < cfg->cols; c++)
+        mxu_pack_param_entry(buf + c * MXU_DEFAULT_PARAM_BYTES, 0, mult, shift);
     snprintf(name, sizeof name, "%.48s.params", L->l->name);
     if (rc == MXU_OK)
         rc = mxu_builder_add_constant(L->b, name, buf, param_bytes, &L->param_addr);
@@ -614,9 +538,9 @@ int mxu_lower_pool(mxu_builder *b, const mxu_layer *l)
         uint32_t fit = L.cfg->wb_lines / L.cfg->rows;
         L.wb_tiles = L.g.kw < fit ? L.g.kw : fit;
     }
-    L.n_ty = div_up(L.g.oh, L.pl.tile_h);
-    L.n_tx = div_up(L.g.ow, L.pl.tile_w);
-    L.n_blocks = div_up(L.g.c, L.pl.block);
+    L.n_ty = mxu_div_up(L.g.oh, L.pl.tile_h);
+    L.n_tx = mxu_div_up(L.g.ow, L.pl.tile_w);
+    L.n_blocks = mxu_div_up(L.g.c, L.pl.block);
     uint64_t steps = (uint64_t)L.g.n * L.n_ty * L.n_tx * L.n_blocks;
     if (steps > UINT32_MAX)
         return mxu_fail(MXU_ERR_LIMIT, "layer %s: too many tiles", l->name);

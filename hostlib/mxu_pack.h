@@ -27,6 +27,9 @@ enum mxu_pack_kind {
     MXU_PACK_LUT = 3,
 };
 
+/* One channel's entry of a parameter line (12 bytes: bias, multiplier, shift). */
+void mxu_pack_param_entry(uint8_t *entry, int32_t bias, int32_t multiplier, int32_t shift);
+
 /* Input channels of a layer (from its input tensor's last dim, or the flattened
  * size for FC). */
 uint32_t mxu_layer_cin(const mxu_program *p, const mxu_layer *l);

@@ -90,6 +90,13 @@ static void put_le32(uint8_t *p, int32_t v)
     p[3] = (uint8_t)(u >> 24);
 }
 
+void mxu_pack_param_entry(uint8_t *entry, int32_t bias, int32_t multiplier, int32_t shift)
+{
+    put_le32(entry, bias);
+    put_le32(entry + 4, multiplier);
+    put_le32(entry + 8, shift);
+}
+
 static int32_t blob_i32(const mxu_program *p, uint32_t off, uint32_t i)
 {
     int32_t v;
@@ -125,9 +132,8 @@ static int pack_params(const mxu_hw_config *cfg, const mxu_program *p, const mxu
                 if (oc >= s.cout_g)
                     continue;
                 oc += g * s.cout_g;
-                put_le32(e, folded_bias(p, l, &s, oc));
-                put_le32(e + 4, blob_i32(p, l->multiplier, oc));
-                put_le32(e + 8, blob_i32(p, l->shift, oc));
+                mxu_pack_param_entry(e, folded_bias(p, l, &s, oc), blob_i32(p, l->multiplier, oc),
+                                     blob_i32(p, l->shift, oc));
             }
         }
     return MXU_OK;
