@@ -30,6 +30,7 @@ struct geom {
     uint32_t oh, ow; /* convolution output */
     uint32_t ph, pw; /* layer output (after the fused pool) */
     uint32_t out_pixel_stride;
+    uint32_t pack; /* input pixels per UB line (1: unpacked) */
 };
 
 static uint32_t conv_extent(uint32_t pooled, const struct geom *g)
@@ -194,6 +195,27 @@ static int plan_weights_slots(const mxu_hw_config *cfg, const mxu_layer *l, stru
     return MXU_OK;
 }
 
+/* Few input channels leave most array rows idle: pack `pack` horizontally
+ * adjacent pixels into each UB line (LOAD reads overlapping runs of bytes), which
+ * turns the kernel's width into ceil(kw / pack) taps `pack` lines apart. Needs
+ * contiguous pixels (groups 1, dilation 1) and no horizontal padding: a line's
+ * run continues into the next row's pixels, which only zero weights may see. */
+static void choose_packing(const mxu_hw_config *cfg, const mxu_program *p, const mxu_layer *l,
+                           struct geom *g)
+{
+    g->pack = 1;
+    if (l->op != MXU_LAYER_CONV2D || l->groups > 1 || g->dw != 1 || g->pl || g->pr || g->kw < 2 ||
+        2 * g->cin > cfg->rows)
+        return;
+    uint32_t pack = cfg->rows / g->cin < g->kw ? cfg->rows / g->cin : g->kw;
+    const mxu_tensor *in = &p->tensors[l->input];
+    if ((uint64_t)in->dram_addr + mxu_tensor_elems(in) + (uint64_t)(pack - 1) * g->cin > cfg->dram_bytes)
+        return; /* the last runs would read past the end of DRAM */
+    g->pack = pack;
+    g->kw = mxu_div_up(g->kw, pack);
+    g->dw = pack;
+}
+
 static int plan_with_geom(const mxu_hw_config *cfg, const mxu_program *p, const mxu_layer *l,
                           struct geom *g, struct mxu_conv_plan *pl)
 {
@@ -202,13 +224,15 @@ static int plan_with_geom(const mxu_hw_config *cfg, const mxu_program *p, const 
         return rc;
     memset(pl, 0, sizeof *pl);
     pl->groups = l->op == MXU_LAYER_FC || !l->groups ? 1 : l->groups;
-    pl->cin_g = g->cin / pl->groups;
+    pl->macs = (uint64_t)g->n * g->oh * g->ow * g->cout * g->kh * g->kw * (g->cin / pl->groups);
+    choose_packing(cfg, p, l, g);
+    pl->pack = g->pack;
+    pl->cin_g = g->cin * g->pack / pl->groups;
     pl->cout_g = g->cout / pl->groups;
     pl->kc = mxu_div_up(pl->cin_g, cfg->rows);
     pl->nb = mxu_div_up(pl->cout_g, cfg->cols);
     pl->taps = g->kh * g->kw;
     pl->conv_h = g->oh, pl->conv_w = g->ow, pl->out_h = g->ph, pl->out_w = g->pw;
-    pl->macs = (uint64_t)g->n * g->oh * g->ow * g->cout * pl->taps * pl->cin_g;
     if ((rc = plan_weights(cfg, l, pl)))
         return rc;
     if (tile_fits(cfg, g, pl->kc, 1, 1))
@@ -509,7 +533,9 @@ static int place_constants(struct lowering *L)
     for (int k = 0; k < 3; k++) {
         if (k == 2 && !(L->l->flags & MXU_LAYER_F_LUT))
             break;
-        int rc = mxu_pack_layer(L->cfg, L->p, L->l, kinds[k], &buf, &bytes);
+        int rc = k == 0 && L->g.pack > 1
+                     ? mxu_pack_conv_weights_packed(L->cfg, L->p, L->l, L->g.pack, &buf, &bytes)
+                     : mxu_pack_layer(L->cfg, L->p, L->l, kinds[k], &buf, &bytes);
         snprintf(name, sizeof name, "%.48s.%s", L->l->name, what[k]);
         if (rc == MXU_OK)
             rc = mxu_builder_add_constant(L->b, name, buf, bytes, addrs[k]);

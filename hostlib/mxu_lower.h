@@ -18,6 +18,7 @@ struct mxu_conv_plan {
     uint32_t taps_per_piece;    /* kernel taps per weight piece */
     uint32_t wb_slots, param_slots;
     int stream_input;           /* input chunks loaded per weight piece (huge cin) */
+    uint32_t pack;              /* input pixels per UB line (few-channel layers), 1 = none */
     uint64_t macs;              /* useful multiply-accumulates */
 };
 

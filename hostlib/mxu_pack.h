@@ -27,6 +27,15 @@ enum mxu_pack_kind {
     MXU_PACK_LUT = 3,
 };
 
+/* Weight tiles of a conv whose UB lines each hold `pack` horizontally adjacent
+ * pixels (groups 1, pack * cin <= ROWS; the tiler packs few-channel layers so):
+ * with KWP = ceil(kw / pack) taps per kernel row,
+ *   tile t = (nb*KH + ky)*KWP + j
+ *   tile[r][c] = w[nb*COLS + c][ky][j*pack + r/cin][r % cin]   (0 past the kernel)
+ * Parameter lines are those of MXU_PACK_PARAMS. */
+int mxu_pack_conv_weights_packed(const mxu_hw_config *cfg, const mxu_program *p, const mxu_layer *l,
+                                  uint32_t pack, uint8_t **out, uint32_t *bytes);
+
 /* One channel's entry of a parameter line (12 bytes: bias, multiplier, shift). */
 void mxu_pack_param_entry(uint8_t *entry, int32_t bias, int32_t multiplier, int32_t shift);
 

@@ -81,6 +81,42 @@ static int pack_weights(const mxu_hw_config *cfg, const mxu_program *p, const mx
     return MXU_OK;
 }
 
+static int layer_has_arrays(const mxu_hw_config *cfg, const mxu_program *p, const mxu_layer *l);
+
+int mxu_pack_conv_weights_packed(const mxu_hw_config *cfg, const mxu_program *p, const mxu_layer *l,
+                                  uint32_t pack, uint8_t **out, uint32_t *bytes)
+{
+    uint32_t cin = mxu_layer_cin(p, l), kwp = (l->kw + pack - 1) / pack;
+    uint32_t nb = (l->cout + cfg->cols - 1) / cfg->cols;
+    *out = NULL;
+    *bytes = 0;
+    if (l->op != MXU_LAYER_CONV2D || (l->groups > 1) || !pack || pack * cin > cfg->rows ||
+        !layer_has_arrays(cfg, p, l))
+        return mxu_fail(MXU_ERR_INVAL, "layer %s cannot be packed %u pixels per line", l->name, pack);
+    size_t tile_bytes = (size_t)cfg->rows * cfg->cols, n = (size_t)nb * l->kh * kwp * tile_bytes;
+    int8_t *buf = calloc(n, 1);
+    const int8_t *w = (const int8_t *)(p->host_blob + l->weights);
+    if (!buf)
+        return mxu_fail(MXU_ERR_NOMEM, "packing layer %s", l->name);
+    for (uint32_t b = 0; b < nb; b++)
+        for (uint32_t ky = 0; ky < l->kh; ky++)
+            for (uint32_t j = 0; j < kwp; j++) {
+                int8_t *tile = buf + ((size_t)(b * l->kh + ky) * kwp + j) * tile_bytes;
+                for (uint32_t r = 0; r < pack * cin; r++) {
+                    uint32_t kx = j * pack + r / cin;
+                    for (uint32_t c = 0; kx < l->kw && c < cfg->cols; c++) {
+                        uint32_t oc = b * cfg->cols + c;
+                        if (oc < l->cout)
+                            tile[(size_t)r * cfg->cols + c] =
+                                w[(((size_t)oc * l->kh + ky) * l->kw + kx) * cin + r % cin];
+                    }
+                }
+            }
+    *out = (uint8_t *)buf;
+    *bytes = (uint32_t)n;
+    return MXU_OK;
+}
+
 static void put_le32(uint8_t *p, int32_t v)
 {
     uint32_t u = (uint32_t)v;
