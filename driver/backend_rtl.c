@@ -5,6 +5,8 @@
  * Options ("key=value,..."):
  *   latency=N      DRAM read latency in cycles (default MXU_DEFAULT_DRAM_LATENCY)
  *   bw=B           DRAM bytes per cycle, 1..DRAM_BEAT_BYTES (default: the beat)
+ *   array=model    simulate the array's cycle-exact functional model instead of its
+ *                  PEs (libmxu_rtl_fast.so: same results and cycles, faster)
  *   trace=FILE     write an FST waveform (uses the libmxu_rtl_trace.so variant)
  *   trace_from=C   first traced cycle (default 0)
  *   trace_to=C     one past the last traced cycle (default: until close)
@@ -52,6 +54,7 @@ struct rtl_opts {
     mxu_rtl_options sim;
     char trace_path[512];
     uint64_t max_cycles;
+    int fast_array; /* array=model: the array's functional model (libmxu_rtl_fast.so) */
 };
 
 static int parse_options(const char *options, uint32_t beat, struct rtl_opts *o)
@@ -70,6 +73,13 @@ static int parse_options(const char *options, uint32_t beat, struct rtl_opts *o)
             o->sim.trace_path = o->trace_path;
             continue;
         }
+        if (!strcmp(key, "array")) {
+            if (strcmp(val, "model") && strcmp(val, "systolic"))
+                return mxu_fail(MXU_ERR_INVAL, "rtl: array= is 'systolic' (the PEs) or 'model' "
+                                "(their functional model, faster), not '%s'", val);
+            o->fast_array = !strcmp(val, "model");
+            continue;
+        }
         if (!strcmp(key, "latency"))
             rc = mxu_sim_parse_u64("rtl", key, val, 1, 1u << 20, &v), o->sim.dram_latency = (uint32_t)v;
         else if (!strcmp(key, "bw"))
@@ -84,8 +94,8 @@ static int parse_options(const char *options, uint32_t beat, struct rtl_opts *o)
             rc = mxu_sim_parse_u64("rtl", key, val, 1, UINT64_MAX, &o->max_cycles);
         else
             return mxu_fail(MXU_ERR_INVAL,
-                            "rtl: unknown option '%s' (latency, bw, trace, trace_from, trace_to, trace_depth, "
-                            "max_cycles)", key);
+                            "rtl: unknown option '%s' (latency, bw, array, trace, trace_from, trace_to, "
+                            "trace_depth, max_cycles)", key);
         if (rc)
             return rc;
     }
@@ -93,6 +103,8 @@ static int parse_options(const char *options, uint32_t beat, struct rtl_opts *o)
         return rc;
     if (o->sim.trace_to && o->sim.trace_to <= o->sim.trace_from)
         return mxu_fail(MXU_ERR_INVAL, "rtl: trace_to must be above trace_from");
+    if (o->fast_array && o->sim.trace_path)
+        return mxu_fail(MXU_ERR_INVAL, "rtl: trace= shows the PEs; it does not combine with array=model");
     return MXU_OK;
 }
 
@@ -137,17 +149,19 @@ static int check_config(const struct rtl_api *api, const mxu_hw_config *want, co
 }
 
 /* Path of the library for cfg (building it when missing) and load it. */
-static int load_library(const mxu_hw_config *cfg, int trace, struct rtl_state *s)
+static int load_library(const mxu_hw_config *cfg, const char *variant, struct rtl_state *s)
 {
-    char dir[700], path[800], params[400];
+    char dir[700], path[800], params[400], make_variant[40];
+    int plain = !strcmp(variant, "plain");
     mxu_sim_dir(cfg, "MXU_RTL_DIR", "rtl", dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/libmxu_rtl%s.so", dir, trace ? "_trace" : "");
+    snprintf(path, sizeof path, "%s/libmxu_rtl%s%s.so", dir, plain ? "" : "_", plain ? "" : variant);
+    snprintf(make_variant, sizeof make_variant, "RTL_VARIANT=%s", variant);
     mxu_sim_params(cfg, params, sizeof params);
     static const char *const sources[] = {"rtl/*.v", "isa/mxu.isa", "sim/verilator/mxu_rtl.cpp",
                                           "sim/verilator/mxu_rtl.h", "sim/verilator/dram_model.c",
                                           "sim/verilator/dram_model.h", "mk/rtl.mk", NULL};
-    int rc = mxu_sim_ensure_built("rtl", path, dir, "rtl-model", "RTL_DIR", params,
-                                  trace ? "RTL_VARIANT=trace" : "RTL_VARIANT=plain", sources);
+    int rc = mxu_sim_ensure_built("rtl", path, dir, "rtl-model", "RTL_DIR", params, make_variant,
+                                  sources);
     if (rc)
         return rc;
     s->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -179,7 +193,8 @@ static int rtl_open(const mxu_hw_config *cfg, const char *options, void **state)
     struct rtl_state *s = calloc(1, sizeof *s);
     if (!s)
         return mxu_fail(MXU_ERR_NOMEM, "rtl: out of memory");
-    if ((rc = load_library(cfg, o.sim.trace_path != NULL, s)))
+    const char *variant = o.sim.trace_path ? "trace" : o.fast_array ? "fast" : "plain";
+    if ((rc = load_library(cfg, variant, s)))
         goto fail;
     char err[300];
     s->rtl = s->api.create(&o.sim, err, sizeof err);

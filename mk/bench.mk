@@ -12,7 +12,8 @@ BENCH_OUT := $(BUILD)/bench
 # ---- simulation speed of the Verilated 16x16 design ----------------------------
 BENCH_SIMSPEED := $(BENCH_BIN_DIR)/bench_simspeed
 BENCH_RTL_DIR := $(patsubst %/san,%,$(BUILD))/rtl/16x16
-BENCH_SIMSPEED_LIBS := $(BENCH_RTL_DIR)/libmxu_rtl.so $(BENCH_RTL_DIR)/libmxu_rtl_native.so
+BENCH_SIMSPEED_LIBS := $(BENCH_RTL_DIR)/libmxu_rtl.so $(BENCH_RTL_DIR)/libmxu_rtl_native.so \
+	$(BENCH_RTL_DIR)/libmxu_rtl_fast.so
 
 $(BENCH_SIMSPEED): tools/bench/bench_simspeed.c $(LIBMXU_A) $(ISA_GEN)
 	@mkdir -p $(@D)

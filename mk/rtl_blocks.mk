@@ -5,6 +5,7 @@ RTL_BLOCK_VFLAGS := --cc --exe --build -j 1 -Wall -I$(abspath $(GEN)) -I$(abspat
     -MAKEFLAGS OPT_FAST=-O2 -CFLAGS "-O2 -I$(abspath sim/verilator/blocks)"
 RTL_BLOCK_HDRS := sim/verilator/blocks/tb_common.h
 RTL_ARRAY_SRCS := rtl/mxu_array.v rtl/mxu_pe.v rtl/mxu_delay.v
+RTL_ARRAY_MODEL_SRCS := rtl/mxu_array_model.v rtl/mxu_delay.v
 RTL_ACT_SRCS := rtl/mxu_act.v rtl/mxu_act_lane.v
 RTL_LOAD_SRCS := rtl/mxu_dma_load.v rtl/mxu_fifo.v
 RTL_ACT_LINK := -CFLAGS -I$(abspath hostlib) -CFLAGS -I$(abspath driver) \
@@ -23,6 +24,11 @@ endef
 $(eval $(call rtl_block,tb_array,mxu_array,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_SRCS),-GTAG_W=32))
 $(eval $(call rtl_block,tb_array_4x7,mxu_array,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_SRCS),\
     -GROWS=4 -GCOLS=7 -GTAG_W=32 -CFLAGS "-DROWS=4 -DCOLS=7 -DTB_NAME=\\\"tb_array_4x7\\\""))
+# The array's functional model (what the Verilated mxu_top simulates) on the same bench.
+$(eval $(call rtl_block,tb_array_model,mxu_array_model,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_MODEL_SRCS),\
+    --prefix Vmxu_array -GTAG_W=32 -CFLAGS "-DTB_NAME=\\\"tb_array_model\\\""))
+$(eval $(call rtl_block,tb_array_model_4x7,mxu_array_model,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_MODEL_SRCS),\
+    --prefix Vmxu_array -GROWS=4 -GCOLS=7 -GTAG_W=32 -CFLAGS "-DROWS=4 -DCOLS=7 -DTB_NAME=\\\"tb_array_model_4x7\\\""))
 $(eval $(call rtl_block,tb_act,mxu_act,sim/verilator/blocks/tb_act.cpp,$(RTL_ACT_SRCS),\
     -GCOLS=16 -GUB_BYTES=16 $(RTL_ACT_LINK),$(LIBMXU_A)))
 $(eval $(call rtl_block,tb_act_8c,mxu_act,sim/verilator/blocks/tb_act.cpp,$(RTL_ACT_SRCS),\

@@ -60,11 +60,6 @@ module mxu_act #(
   reg [3:0]  dy_q, dx_q;
   reg [31:0] row_q, dyb_q, pxb_q, pyb_q, line_q;
 
-  // Per-channel parameters, latched at the start of the instruction.
-  reg [31:0] bias_q [0:COLS-1];
-  reg [31:0] qm_q   [0:COLS-1];
-  reg [4:0]  ls_q   [0:COLS-1];
-  reg [4:0]  rs_q   [0:COLS-1];
 
   wire accept = start_i && state_q == S_IDLE;
   wire [31:0] landed_diff = vec_landed_i - vec_wait_q;
@@ -147,18 +142,22 @@ module mxu_act #(
     end
   end
 
-  // Channel parameters arrive the cycle after the PARAM read.
+  // Per-channel parameters, latched at the start of the instruction: they arrive
+  // the cycle after the PARAM read. (Registers of their own per channel rather than
+  // arrays: cheaper to simulate.)
   genvar c;
   generate
     for (c = 0; c < COLS; c = c + 1) begin : g_param
+      reg [31:0] bias_q, qm_q;
+      reg [4:0]  ls_q, rs_q;
       wire [31:0] shift = param_rdata_i[96*c+64 +: 32];
       always @(posedge clk_i) begin
         if (state_q == S_PARAM) begin
-          bias_q[c] <= param_rdata_i[96*c +: 32];
-          qm_q[c]   <= param_rdata_i[96*c+32 +: 32];
+          bias_q <= param_rdata_i[96*c +: 32];
+          qm_q   <= param_rdata_i[96*c+32 +: 32];
           // ls = clamp(shift, 0, 31), rs = clamp(-shift, 0, 31)
-          ls_q[c] <= shift[31] ? 5'd0 : (shift > 32'd31) ? 5'd31 : shift[4:0];
-          rs_q[c] <= !shift[31] ? 5'd0 : ($signed(shift) < -32'sd31) ? 5'd31 : 5'd0 - shift[4:0];
+          ls_q <= shift[31] ? 5'd0 : (shift > 32'd31) ? 5'd31 : shift[4:0];
+          rs_q <= !shift[31] ? 5'd0 : ($signed(shift) < -32'sd31) ? 5'd31 : 5'd0 - shift[4:0];
         end
       end
     end
@@ -194,10 +193,10 @@ module mxu_act #(
         .v3_i        (f4_q[FW-1]),
         .first3_i    (f4_q[FW-2]),
         .acc_i       (acc_rdata_i[32*c +: 32]),
-        .bias_i      (bias_q[c]),
-        .qm_i        (qm_q[c]),
-        .ls_i        (ls_q[c]),
-        .rs_i        (rs_q[c]),
+        .bias_i      (g_param[c].bias_q),
+        .qm_i        (g_param[c].qm_q),
+        .ls_i        (g_param[c].ls_q),
+        .rs_i        (g_param[c].rs_q),
         .zp_i        (zp_q),
         .clamp_min_i (cmin_q),
         .clamp_max_i (cmax_q),

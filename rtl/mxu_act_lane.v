@@ -35,8 +35,7 @@ module mxu_act_lane (
   reg [7:0]  m_q;
 
   // Stage 1
-  wire [31:0] x = acc_i + bias_i;
-  always @(posedge clk_i) if (v0_i) xs_q <= x << ls_i;
+  always @(posedge clk_i) if (v0_i) xs_q <= (acc_i + bias_i) << ls_i;
 
   // Stage 2
   always @(posedge clk_i) begin
@@ -46,28 +45,45 @@ module mxu_act_lane (
     end
   end
 
+  // Stages 3 and 4 are functions evaluated only when their stage is valid, so an
+  // idle lane costs a simulator nothing.
   // Stage 3
-  wire [63:0] p_rnd = p_q + 64'h0000_0000_4000_0000;
-  wire [31:0] t     = sat_q ? 32'h7FFF_FFFF : p_rnd[62:31];
-  wire [32:0] t33   = {t[31], t};
-  wire [32:0] half  = (rs_i == 5'd0) ? 33'd0 : (33'd1 << (rs_i - 5'd1));
-  wire [32:0] sum33 = t33 + half - {32'd0, t[31] & (rs_i != 5'd0)};
-  wire [32:0] y33   = $signed(sum33) >>> rs_i;
-  always @(posedge clk_i) if (v2_i) y_q <= y33[31:0];
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic [31:0] round_shift(input [63:0] p, input sat, input [4:0] rs);
+    reg [63:0] p_rnd;
+    reg [31:0] t;
+    reg [32:0] t33, half, sum33, y33;
+    begin
+      p_rnd = p + 64'h0000_0000_4000_0000;
+      t     = sat ? 32'h7FFF_FFFF : p_rnd[62:31];
+      t33   = {t[31], t};
+      half  = (rs == 5'd0) ? 33'd0 : (33'd1 << (rs - 5'd1));
+      sum33 = t33 + half - {32'd0, t[31] & (rs != 5'd0)};
+      y33   = $signed(sum33) >>> rs;
+      round_shift = y33[31:0];
+    end
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+  always @(posedge clk_i) if (v2_i) y_q <= round_shift(p_q, sat_q, rs_i);
 
-  // Stage 4
-  wire [31:0] z    = y_q + {{24{zp_i[7]}}, zp_i};
-  wire [31:0] lo   = {{24{clamp_min_i[7]}}, clamp_min_i};
-  wire [31:0] hi   = {{24{clamp_max_i[7]}}, clamp_max_i};
-  wire [7:0]  zc   = ($signed(z) < $signed(lo)) ? clamp_min_i :
-                     ($signed(z) > $signed(hi)) ? clamp_max_i : z[7:0];
-  wire [7:0]  idx  = zc ^ 8'h80;
-  wire [10:0] lut_bit = {idx, 3'b000};
-  wire [7:0]  v    = lut_en_i ? lut_i[lut_bit +: 8] : zc;
+  // Stage 4: z = clamp(y + zp), v = LUT or z, and the running max of the window.
+  function automatic [7:0] pool_step(input [31:0] y, input [7:0] zp, input [7:0] cmin,
+                                     input [7:0] cmax, input lut_en, input [2047:0] lut,
+                                     input first, input [7:0] m);
+    reg [31:0] z, lo, hi;
+    reg [7:0]  zc, v;
+    begin
+      z  = y + {{24{zp[7]}}, zp};
+      lo = {{24{cmin[7]}}, cmin};
+      hi = {{24{cmax[7]}}, cmax};
+      zc = ($signed(z) < $signed(lo)) ? cmin : ($signed(z) > $signed(hi)) ? cmax : z[7:0];
+      v  = lut_en ? lut[{zc ^ 8'h80, 3'b000} +: 8] : zc;
+      pool_step = (first || $signed(v) > $signed(m)) ? v : m;
+    end
+  endfunction
   always @(posedge clk_i) begin
-    if (v3_i) m_q <= (first3_i || $signed(v) > $signed(m_q)) ? v : m_q;
+    if (v3_i) m_q <= pool_step(y_q, zp_i, clamp_min_i, clamp_max_i, lut_en_i, lut_i, first3_i, m_q);
   end
 
   assign max_o = m_q;
-  wire unused = &{1'b0, p_rnd[63], p_rnd[30:0], y33[32]};
 endmodule

@@ -26,9 +26,11 @@
 //   Old shadow(r,c) is read by the previous tile's swap in cycle t_S + r + c and
 //   overwritten at the end of cycle L + ROWS-1 + c: safe for every r iff L >= t_S.
 //   The new shadow is visible from cycle L + ROWS + c and the next swap needs it in
-//   cycle t_S' + r + c: safe iff t_S' >= L + ROWS. mxu_compute starts a tile's load
-//   one cycle after the previous tile's first vector (L = t_S + 1), so tiles of
-//   ROWS + 1 or more vectors follow each other without a bubble.
+//   cycle t_S' + r + c: safe iff t_S' >= L + ROWS. With loads starting one cycle
+//   after the previous tile's first vector (L = t_S + 1), tiles of ROWS + 1 vectors
+//   could follow each other without a bubble; mxu_compute's sequencer issues the
+//   next first vector one cycle later still, so today it needs ROWS + 2 (the
+//   contract in docs/isa.md; the C model reproduces it cycle for cycle).
 `default_nettype none
 
 module mxu_array #(
@@ -57,48 +59,64 @@ module mxu_array #(
     end
   endgenerate
 
-  // Horizontal (activation + first flag), vertical (partial sum) and weight-pipe nets.
-  wire [8:0]  h_net [0:ROWS-1][0:COLS];
-  wire [31:0] v_net [0:ROWS][0:COLS-1];
-  wire [7:0]  w_net [0:ROWS][0:COLS-1];
-  wire        shift_c  [0:COLS-1];
-  wire        commit_c [0:COLS-1];
-
   wire first_in = in_valid_i & in_first_i;
 
+  // Every net between PEs lives in its PE's generate block (g_row[r].g_col[c]), not
+  // in an array: Verilator can then wire the PEs' registers to each other directly
+  // instead of copying them through array elements every cycle.
   genvar r, c;
   generate
     // Input skew: row r sees the vector r cycles late.
     for (r = 0; r < ROWS; r = r + 1) begin : g_skew_in
+      wire [7:0] a;
+      wire       first;
       mxu_delay #(.WIDTH(9), .DEPTH(r), .RESET(1)) u_skew (
         .clk_i(clk_i), .rst_ni(rst_ni),
-        .d_i({first_in, in_data_i[8*r +: 8]}), .q_o(h_net[r][0]));
+        .d_i({first_in, in_data_i[8*r +: 8]}), .q_o({first, a}));
     end
 
     // Weight skew: column c's pipe input, shift and commit are c cycles late.
     for (c = 0; c < COLS; c = c + 1) begin : g_skew_w
+      wire [7:0] w;
+      wire       shift, commit;
       mxu_delay #(.WIDTH(10), .DEPTH(c), .RESET(1)) u_skew (
         .clk_i(clk_i), .rst_ni(rst_ni),
         .d_i({w_valid_i, w_valid_i & w_last_i, w_data_i[8*c +: 8]}),
-        .q_o({shift_c[c], commit_c[c], w_net[0][c]}));
-      assign v_net[0][c] = 32'd0;
+        .q_o({shift, commit, w}));
     end
 
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
       for (c = 0; c < COLS; c = c + 1) begin : g_col
+        wire [7:0]  a_in, w_in, a_out, w_out;
+        wire        first_in_pe, first_out;
+        wire [31:0] psum_in, psum_out;
+        if (c == 0) begin : g_left
+          assign a_in        = g_skew_in[r].a;
+          assign first_in_pe = g_skew_in[r].first;
+        end else begin : g_inner_h
+          assign a_in        = g_row[r].g_col[c-1].a_out;
+          assign first_in_pe = g_row[r].g_col[c-1].first_out;
+        end
+        if (r == 0) begin : g_top
+          assign psum_in = 32'd0;
+          assign w_in    = g_skew_w[c].w;
+        end else begin : g_inner_v
+          assign psum_in = g_row[r-1].g_col[c].psum_out;
+          assign w_in    = g_row[r-1].g_col[c].w_out;
+        end
         mxu_pe u_pe (
           .clk_i     (clk_i),
           .rst_ni    (rst_ni),
-          .a_i       (h_net[r][c][7:0]),
-          .first_i   (h_net[r][c][8]),
-          .psum_i    (v_net[r][c]),
-          .wshift_i  (shift_c[c]),
-          .wcommit_i (commit_c[c]),
-          .wpipe_i   (w_net[r][c]),
-          .a_o       (h_net[r][c+1][7:0]),
-          .first_o   (h_net[r][c+1][8]),
-          .psum_o    (v_net[r+1][c]),
-          .wpipe_o   (w_net[r+1][c])
+          .a_i       (a_in),
+          .first_i   (first_in_pe),
+          .psum_i    (psum_in),
+          .wshift_i  (g_skew_w[c].shift),
+          .wcommit_i (g_skew_w[c].commit),
+          .wpipe_i   (w_in),
+          .a_o       (a_out),
+          .first_o   (first_out),
+          .psum_o    (psum_out),
+          .wpipe_o   (w_out)
         );
       end
     end
@@ -107,7 +125,7 @@ module mxu_array #(
     for (c = 0; c < COLS; c = c + 1) begin : g_deskew
       mxu_delay #(.WIDTH(32), .DEPTH(COLS-1-c), .RESET(0)) u_deskew (
         .clk_i(clk_i), .rst_ni(rst_ni),
-        .d_i(v_net[ROWS][c]), .q_o(out_data_o[32*c +: 32]));
+        .d_i(g_row[ROWS-1].g_col[c].psum_out), .q_o(out_data_o[32*c +: 32]));
     end
   endgenerate
 
@@ -116,17 +134,14 @@ module mxu_array #(
     .clk_i(clk_i), .rst_ni(rst_ni),
     .d_i({in_valid_i, in_tag_i}), .q_o({out_valid_o, out_tag_o}));
 
-  // The last row's activations and weight pipe leave the array unused.
-  wire unused_edges;
+  // The last column's activations and the last row's weight pipe leave the array unused.
+  genvar u;
   generate
-    genvar u;
-    wire [ROWS+COLS-1:0] unused_bits;
     for (u = 0; u < ROWS; u = u + 1) begin : g_unused_h
-      assign unused_bits[u] = ^h_net[u][COLS];
+      wire unused = &{1'b0, g_row[u].g_col[COLS-1].a_out, g_row[u].g_col[COLS-1].first_out};
     end
     for (u = 0; u < COLS; u = u + 1) begin : g_unused_w
-      assign unused_bits[ROWS+u] = ^w_net[ROWS][u];
+      wire unused = &{1'b0, g_row[ROWS-1].g_col[u].w_out};
     end
-    assign unused_edges = ^unused_bits;
   endgenerate
 endmodule

@@ -279,7 +279,14 @@ module mxu_compute #(
   wire               out_valid;
   wire [COLS*32-1:0] out_data;
   wire [TAG_W-1:0]   out_tag;
+  // The systolic array of PEs is the design. MXU_ARRAY_MODEL swaps in its
+  // cycle-exact functional model (same ports and timing, several times faster to
+  // simulate: the `fast` simulator variant); block tests prove the two equal.
+`ifdef MXU_ARRAY_MODEL
+  mxu_array_model #(.ROWS(ROWS), .COLS(COLS), .TAG_W(TAG_W)) u_array (
+`else
   mxu_array #(.ROWS(ROWS), .COLS(COLS), .TAG_W(TAG_W)) u_array (
+`endif
     .clk_i(clk_i), .rst_ni(rst_ni),
     .in_valid_i(av_q), .in_first_i(afirst_q), .in_data_i(ub_rdata_i[ROWS*8-1:0]), .in_tag_i(atag_q),
     .w_valid_i(wv_q), .w_last_i(wlast_q), .w_data_i(wb_rdata_i),

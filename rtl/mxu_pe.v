@@ -29,13 +29,15 @@ module mxu_pe (
   reg [31:0] psum_q;
   reg [7:0]  wpipe_q, shadow_q, active_q;
 
+  // The int8 x int8 product, sign-extended to the partial-sum width (it fits in 16
+  // bits; one 32-bit signed multiply is also the cheapest form for Verilator).
   wire [7:0]  w_use = first_i ? shadow_q : active_q;
-  wire [15:0] prod  = $signed(a_i) * $signed(w_use);
+  wire [31:0] prod  = $signed(a_i) * $signed(w_use);
 
   // Datapath registers need no reset: only vectors marked valid are ever read out.
   always @(posedge clk_i) begin
     a_q    <= a_i;
-    psum_q <= psum_i + {{16{prod[15]}}, prod};
+    psum_q <= psum_i + prod;
   end
 
   always @(posedge clk_i or negedge rst_ni) begin
@@ -45,8 +47,8 @@ module mxu_pe (
       shadow_q <= 8'd0;
       active_q <= 8'd0;
     end else begin
-      first_q <= first_i;
-      if (first_i)   active_q <= shadow_q;
+      first_q  <= first_i;
+      active_q <= w_use;
       if (wshift_i)  wpipe_q  <= wpipe_i;
       if (wcommit_i) shadow_q <= wpipe_i;
     end

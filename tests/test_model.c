@@ -777,15 +777,16 @@ static uint64_t weight_stall_of(unsigned vectors, unsigned nk)
     return s;
 }
 
-Test(model, weight_preload_overlaps_tiles_of_rows_plus_one_vectors)
+Test(model, weight_preload_overlaps_tiles_of_rows_plus_two_vectors)
 {
     /* the first tile always waits ROWS cycles for its weights */
     cr_assert_eq(weight_stall_of(100, 3), 16);
-    cr_assert_eq(weight_stall_of(17, 4), 16);
-    /* ROWS vectors per tile: one bubble per further tile */
-    cr_assert_eq(weight_stall_of(16, 4), 16 + 3 * 1);
-    /* 4 vectors: each further tile waits ROWS + 1 - 4 */
-    cr_assert_eq(weight_stall_of(4, 3), 16 + 2 * 13);
+    /* a tile's load starts the cycle after the previous tile's first vector, so
+     * ROWS + 2 vectors per tile hide it; ROWS + 1 leave one bubble per tile */
+    cr_assert_eq(weight_stall_of(17, 4), 16 + 3 * 1);
+    cr_assert_eq(weight_stall_of(16, 4), 16 + 3 * 2);
+    /* 4 vectors: each further tile waits ROWS + 2 - 4 */
+    cr_assert_eq(weight_stall_of(4, 3), 16 + 2 * 14);
 }
 
 Test(model, counters_dram_bytes_and_bandwidth)

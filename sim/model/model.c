@@ -227,6 +227,7 @@ static int64_t run_program(mxu_model *m)
         rec->op = (uint8_t)op;
         rec->pops = (uint8_t)use.pops;
         rec->pushes = (uint8_t)use.pushes;
+        memcpy(rec->insn, insn, sizeof rec->insn);
         execute(m, op, insn, rec);
         m->stats.insns[op]++;
         if (op == MXU_OP_FINISH)
@@ -276,7 +277,7 @@ static int start(mxu_model *m)
     }
     count_trace(m, (uint64_t)n_fetch);
     if (m->timing_on) {
-        struct mxu_timing_params p = {&m->cfg, m->latency, m->bw, m->cmd_base};
+        struct mxu_timing_params p = {&m->cfg, m->latency, m->bw, m->cmd_base, m->cmd_count};
         struct mxu_timing_result r;
         rc = mxu_timing_run(&p, m->trace, m->n_trace, (size_t)n_fetch, &r);
         if (rc)

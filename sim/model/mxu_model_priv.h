@@ -22,6 +22,7 @@ struct mxu_timing_insn {
     uint32_t nk;           /* MATMUL: weight tiles */
     uint64_t a;            /* LOAD/STORE: DRAM beats; MATMUL: vectors per tile; ACTIVATE: ACC reads */
     uint64_t b;            /* LOAD/STORE: lines written/read; ACTIVATE: output lines */
+    uint64_t insn[MXU_INSN_WORDS]; /* the instruction: the cycle model walks its fields */
 };
 
 struct mxu_timing_params {
@@ -29,6 +30,7 @@ struct mxu_timing_params {
     uint32_t latency;  /* DRAM read latency, cycles */
     uint32_t bw;       /* DRAM bytes per cycle, 1..beat */
     uint32_t cmd_base; /* DRAM address of instruction 0 */
+    uint32_t cmd_count; /* CMD_COUNT: the fetch unit requests up to this many */
 };
 
 struct mxu_timing_result {

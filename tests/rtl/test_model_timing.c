@@ -1,8 +1,9 @@
 /* The C model's cycle estimate against the RTL's CYCLES counter: small but
  * representative layers (3x3 convolutions with few and many channels, strided,
  * with a fused max-pool; fully connected at batch 1, which streams weights, and
- * at batch 64, which computes) on several arrays and DRAM timings. Each pair
- * must agree within MAX_ERROR; the table goes to the log (--verbose). */
+ * at batch 64, which computes) on several arrays and DRAM timings, and random
+ * programs (tests/rtl/random_program.h), valid and with a corrupted instruction.
+ * Each pair must agree within MAX_ERROR; the table goes to the log (--verbose). */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 
 #include "mxu.h"
 #include "mxu_layer_program.h"
+#include "random_program.h"
 
 TestSuite(model_timing, .timeout = 600);
 
@@ -114,4 +116,48 @@ Test(model_timing, the_check_can_fail)
     mxu_program_free(p);
     mxu_close(model);
     mxu_close(rtl);
+}
+
+/* Random programs: mixed queues, tokens, odd DRAM alignments, padding, pooling,
+ * keep_weights and early errors, which the layer programs never produce. */
+static void check_random(const struct setup *su, uint64_t seed, unsigned count)
+{
+    mxu_device *dev[2] = {NULL, NULL};
+    cr_assert_eq(open_dev("model", su, &dev[0]), MXU_OK, "%s", mxu_error_detail());
+    cr_assert_eq(open_dev("rtl", su, &dev[1]), MXU_OK, "%s", mxu_error_detail());
+    static rp_program p;
+    unsigned exact = 0;
+    for (unsigned i = 0; i < count; i++) {
+        rp_generate(mxu_device_config(dev[1]), seed + i, 10 + i % 80, &p);
+        if (i % 2) {
+            rp_rng rng = {seed * 31 + i};
+            rp_corrupt(&p, &rng);
+            rp_store_code(&p);
+        }
+        uint64_t cycles[2];
+        for (int b = 0; b < 2; b++) {
+            mxu_counters c;
+            cr_assert_eq(mxu_mem_write(dev[b], 0, p.image, sizeof p.image), MXU_OK, "%s", mxu_error_detail());
+            int rc = mxu_run_commands(dev[b], RP_CODE_BASE, p.n_insns, 0, &c);
+            cr_assert(rc == MXU_OK || rc == MXU_ERR_DEVICE, "seed %llu: %s", (unsigned long long)(seed + i),
+                      mxu_error_detail());
+            cycles[b] = c.cycles;
+        }
+        double err = ((double)cycles[0] - (double)cycles[1]) / (double)cycles[1];
+        cr_expect_leq(fabs(err), MAX_ERROR, "%s %s seed %llu: model %llu vs rtl %llu cycles", su->arch, su->dram,
+                      (unsigned long long)(seed + i), (unsigned long long)cycles[0], (unsigned long long)cycles[1]);
+        exact += cycles[0] == cycles[1];
+    }
+    cr_log_info("%-16s %-16s %u random programs, %u with the RTL's exact CYCLES", su->arch,
+                *su->dram ? su->dram : "default", count, exact);
+    mxu_close(dev[0]);
+    mxu_close(dev[1]);
+}
+
+Test(model_timing, random_programs_within_3_percent_of_rtl)
+{
+    const struct setup su[] = {
+        {"rows=16,cols=16", ""}, {"rows=4,cols=4", "bw=5,latency=23"}, {"rows=8,cols=16", "bw=8,latency=1"}};
+    for (size_t i = 0; i < sizeof su / sizeof su[0]; i++)
+        check_random(&su[i], 7000 + 1000 * i, 100);
 }

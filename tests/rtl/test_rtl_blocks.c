@@ -72,6 +72,9 @@ Test(rtl_blocks, missing_bench_fails)
 /* Systolic array vs a plain matmul, back-to-back tiles (no-bubble weight swap). */
 Test(rtl_blocks, array_16x16, .timeout = 120) { expect_clean("tb_array", 20000); }
 Test(rtl_blocks, array_4x7, .timeout = 120) { expect_clean("tb_array_4x7", 2000); }
+/* the array's functional model (the `fast` simulator) on the same stimulus */
+Test(rtl_blocks, array_model_16x16, .timeout = 120) { expect_clean("tb_array_model", 20000); }
+Test(rtl_blocks, array_model_4x7, .timeout = 120) { expect_clean("tb_array_model_4x7", 2000); }
 /* Activation engine vs mxu_activate() on random and extreme values. */
 Test(rtl_blocks, act_16, .timeout = 120) { expect_clean("tb_act", 20000); }
 Test(rtl_blocks, act_8_cols, .timeout = 120) { expect_clean("tb_act_8c", 20000); }

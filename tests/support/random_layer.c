@@ -202,15 +202,15 @@ int run_and_compare(const char *uri, const mxu_program *p, uint64_t input_seed, 
     return rc;
 }
 
-void run_random_layers(const char *backend, const char *arch, uint64_t first_seed, int count,
-                       uint64_t max_macs)
+void run_random_layers(const char *backend, const char *arch, const char *options,
+                       uint64_t first_seed, int count, uint64_t max_macs)
 {
     mxu_hw_config cfg;
     char uri[160], desc[256];
     mxu_config_default(&cfg);
     cr_assert_eq(mxu_config_parse(&cfg, arch), MXU_OK, "%s", mxu_error_detail());
     cr_assert_eq(mxu_config_validate(&cfg), MXU_OK, "%s", mxu_error_detail());
-    snprintf(uri, sizeof uri, "%s:%s", backend, arch);
+    snprintf(uri, sizeof uri, "%s:%s%s%s", backend, arch, options ? "," : "", options ? options : "");
     for (int i = 0; i < count; i++) {
         mxu_program *p = NULL;
         uint64_t seed = first_seed + (uint64_t)i;

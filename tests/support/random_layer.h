@@ -31,9 +31,10 @@ void random_inputs(const mxu_program *p, uint64_t seed, uint8_t *const *values);
 int run_and_compare(const char *uri, const mxu_program *p, uint64_t input_seed, uint64_t *cycles);
 
 /* Criterion body: `count` random layers from first_seed, built for arch
- * ("rows=8,cols=8,...") and run on backend ("model", "rtl", "icarus") against the
- * golden kernels; asserts on the first failure with the layer's description. */
-void run_random_layers(const char *backend, const char *arch, uint64_t first_seed, int count,
-                       uint64_t max_macs);
+ * ("rows=8,cols=8,...") and run on backend ("model", "rtl", "icarus") with its
+ * options (NULL: none) against the golden kernels; asserts on the first failure
+ * with the layer's description. */
+void run_random_layers(const char *backend, const char *arch, const char *options,
+                       uint64_t first_seed, int count, uint64_t max_macs);
 
 #endif
