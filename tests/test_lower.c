@@ -10,14 +10,14 @@
 #include "mxu_lower.h"
 #include "support/random_layer.h"
 
-Test(lower, random_layers_16x16) { run_random_layers("model", "rows=16,cols=16,dram=4M", NULL, 1000, 400, 400000); }
-Test(lower, random_layers_8x8) { run_random_layers("model", "rows=8,cols=8,dram=4M", NULL, 2000, 300, 400000); }
-Test(lower, random_layers_4x4) { run_random_layers("model", "rows=4,cols=4,dram=4M", NULL, 3000, 200, 400000); }
-Test(lower, random_layers_nonsquare) { run_random_layers("model", "rows=8,cols=16,dram=4M", NULL, 4000, 200, 400000); }
+Test(lower, random_layers_16x16) { run_random_layers("model", "rows=16,cols=16,dram=4M", NULL, 1000, 600, 400000); }
+Test(lower, random_layers_8x8) { run_random_layers("model", "rows=8,cols=8,dram=4M", NULL, 2000, 500, 400000); }
+Test(lower, random_layers_4x4) { run_random_layers("model", "rows=4,cols=4,dram=4M", NULL, 3000, 400, 400000); }
+Test(lower, random_layers_nonsquare) { run_random_layers("model", "rows=8,cols=16,dram=4M", NULL, 4000, 400, 400000); }
 Test(lower, random_layers_small_buffers)
 {
     /* tiny buffers force spatial tiling, weight pieces and parameter reloads */
-    run_random_layers("model", "rows=4,cols=8,ub_lines=512,acc=64,wb=64,params=2,dram=4M", NULL, 5000, 200, 400000);
+    run_random_layers("model", "rows=4,cols=8,ub_lines=512,acc=64,wb=64,params=2,dram=4M", NULL, 5000, 300, 400000);
 }
 
 Test(lower, impossible_shape_names_the_limit)
