@@ -285,8 +285,7 @@ struct lowering {
     uint32_t weights_addr, params_addr, lut_addr, zp_addr;
     int32_t zp_in, zp_out;
     int in_region, out_region, lut_region;
-    int in_slot[2], out_slot[2], acc_slot[2];
-    uint32_t in_base[2], out_base[2], acc_base[2];
+    struct mxu_slots slots;
     struct slot_cache wb, param;
     struct step ring[2]; /* the step being computed and the one being loaded */
 };
@@ -450,7 +449,8 @@ static int step_loads(struct lowering *L, uint32_t i)
             kc0 = pc.kc0, chunks = pc.chunks;
         }
         for (uint32_t k = 0; rc == MXU_OK && k < chunks; k++)
-            rc = load_chunk(L, s, kc0 + k, L->in_base[slot] + k * s->th * s->tw, L->in_slot[slot]);
+            rc = load_chunk(L, s, kc0 + k, L->slots.in_base[slot] + k * s->th * s->tw,
+                            L->slots.in[slot]);
     }
     if (rc == MXU_OK)
         rc = load_piece(L, s);
@@ -470,12 +470,12 @@ static int step_matmuls(struct lowering *L, const struct step *s)
         struct mxu_matmul d = {
             .accumulate = t > 0 || s->piece > 0,
             .wgt_line = s->wb_slot * L->wb.lines_each + t * pc.chunks * L->cfg->rows,
-            .ub_addr = L->in_base[in] + first * chunk_lines + ky * g->dh * s->tw + kx * g->dw,
-            .acc_addr = L->acc_base[acc], .n0 = s->tc, .n1 = s->tr, .s0 = g->sw,
+            .ub_addr = L->slots.in_base[in] + first * chunk_lines + ky * g->dh * s->tw + kx * g->dw,
+            .acc_addr = L->slots.acc_base[acc], .n0 = s->tc, .n1 = s->tr, .s0 = g->sw,
             .s1 = g->sh * s->tw, .nk = pc.chunks, .k_stride = chunk_lines};
         uint64_t w[MXU_INSN_WORDS];
         mxu_encode_matmul(w, &d);
-        int rc = mxu_emit_regions(L->b, w, L->in_slot[in], L->wb.region[s->wb_slot], -1, L->acc_slot[acc]);
+        int rc = mxu_emit_regions(L->b, w, L->slots.in[in], L->wb.region[s->wb_slot], -1, L->slots.acc[acc]);
         if (rc)
             return rc;
     }
@@ -489,15 +489,15 @@ static int step_activate_store(struct lowering *L, const struct step *s)
     int lut = L->lut_region >= 0;
     int32_t lo = L->l->act_min < -128 ? -128 : L->l->act_min;
     int32_t hi = L->l->act_max > 127 ? 127 : L->l->act_max;
-    struct mxu_activate a = {.lut_en = lut, .param_line = s->param_slot, .ub_addr = L->out_base[out],
-                             .acc_addr = L->acc_base[acc], .in_w = s->tc, .out_h = s->ptr,
+    struct mxu_activate a = {.lut_en = lut, .param_line = s->param_slot, .ub_addr = L->slots.out_base[out],
+                             .acc_addr = L->slots.acc_base[acc], .in_w = s->tc, .out_h = s->ptr,
                              .out_w = s->ptc, .pool_k = g->pk, .pool_s = g->ps,
                              .zp_out = lut ? 0 : L->zp_out, .clamp_min = lo,
                              .clamp_max = hi};
     uint64_t w[MXU_INSN_WORDS];
     mxu_encode_activate(w, &a);
-    int rc = mxu_emit_regions(L->b, w, L->acc_slot[acc], L->param.region[s->param_slot],
-                              L->lut_region, L->out_slot[out]);
+    int rc = mxu_emit_regions(L->b, w, L->slots.acc[acc], L->param.region[s->param_slot],
+                              L->lut_region, L->slots.out[out]);
     if (rc)
         return rc;
     uint32_t cb = L->pl.cout_g - s->nb * L->cfg->cols;
@@ -506,10 +506,10 @@ static int step_activate_store(struct lowering *L, const struct step *s)
     struct mxu_store st = {
         .dram_addr = L->p->tensors[L->l->output].dram_addr +
                      (uint32_t)(pixel * g->out_pixel_stride + s->grp * L->pl.cout_g + s->nb * L->cfg->cols),
-        .src_line = L->out_base[out], .elem_bytes = cb, .n0 = s->ptc, .n1 = s->ptr, .n2 = 1,
+        .src_line = L->slots.out_base[out], .elem_bytes = cb, .n0 = s->ptc, .n1 = s->ptr, .n2 = 1,
         .s0 = g->out_pixel_stride, .s1 = g->pw * g->out_pixel_stride};
     mxu_encode_store(w, &st);
-    return mxu_emit_regions(L->b, w, L->out_slot[out], -1, -1, L->out_region);
+    return mxu_emit_regions(L->b, w, L->slots.out[out], -1, -1, L->out_region);
 }
 
 static int step_compute(struct lowering *L, uint32_t i)
@@ -549,17 +549,8 @@ static int place_constants(struct lowering *L)
 
 static int make_regions(struct lowering *L)
 {
-    uint32_t out_lines = L->pl.tile_h * L->pl.tile_w, acc_rows = L->cfg->acc_rows / 2;
-    for (int i = 0; i < 2; i++) {
-        L->in_base[i] = i * L->pl.in_tile_lines;
-        L->out_base[i] = 2 * L->pl.in_tile_lines + i * out_lines;
-        L->acc_base[i] = i * acc_rows;
-        L->in_slot[i] = mxu_builder_region(L->b, MXU_REGION_UB, L->in_base[i], L->pl.in_tile_lines);
-        L->out_slot[i] = mxu_builder_region(L->b, MXU_REGION_UB, L->out_base[i], out_lines);
-        L->acc_slot[i] = mxu_builder_region(L->b, MXU_REGION_ACC, L->acc_base[i], acc_rows);
-        if (L->in_slot[i] < 0 || L->out_slot[i] < 0 || L->acc_slot[i] < 0)
-            return MXU_ERR_NOMEM;
-    }
+    if (mxu_slots_make(L->b, L->pl.in_tile_lines, L->pl.tile_h * L->pl.tile_w, &L->slots))
+        return MXU_ERR_NOMEM;
     L->lut_region = -1;
     if (L->l->flags & MXU_LAYER_F_LUT &&
         (L->lut_region = mxu_builder_region(L->b, MXU_REGION_LUT, 0, 1)) < 0)

@@ -262,8 +262,7 @@ struct pool_lowering {
     uint32_t wgt_addr, param_addr, fill_addr;
     int32_t pad_value;
     int in_region, out_region, wb_region, param_region;
-    int in_slot[2], out_slot[2], acc_slot[2];
-    uint32_t in_base[2], out_base[2], acc_base[2];
+    struct mxu_slots slots;
     struct pstep ring[2];
 };
 
@@ -320,7 +319,7 @@ static int step_loads(struct pool_lowering *L, uint32_t i)
             rc = mxu_emit_load(L->b, &pr, -1, L->param_region);
     }
     if (rc == MXU_OK)
-        rc = load_input(L, s, L->in_base[i % 2], L->in_slot[i % 2]);
+        rc = load_input(L, s, L->slots.in_base[i % 2], L->slots.in[i % 2]);
     return rc;
 }
 
@@ -328,7 +327,7 @@ static int emit_matmul(struct pool_lowering *L, uint32_t slot, const struct mxu_
 {
     uint64_t w[MXU_INSN_WORDS];
     mxu_encode_matmul(w, m);
-    return mxu_emit_regions(L->b, w, L->in_slot[slot], L->wb_region, -1, L->acc_slot[slot]);
+    return mxu_emit_regions(L->b, w, L->slots.in[slot], L->wb_region, -1, L->slots.acc[slot]);
 }
 
 static int emit_activate(struct pool_lowering *L, uint32_t slot, struct mxu_activate *a)
@@ -339,16 +338,16 @@ static int emit_activate(struct pool_lowering *L, uint32_t slot, struct mxu_acti
     a->clamp_min = L->l->act_min < -128 ? -128 : L->l->act_min;
     a->clamp_max = L->l->act_max > 127 ? 127 : L->l->act_max;
     mxu_encode_activate(w, a);
-    return mxu_emit_regions(L->b, w, L->acc_slot[slot], L->param_region, -1, L->out_slot[slot]);
+    return mxu_emit_regions(L->b, w, L->slots.acc[slot], L->param_region, -1, L->slots.out[slot]);
 }
 
 /* Max pool, square window and stride: the tile is copied whole into the
  * accumulators and one ACTIVATE pools it. */
 static int compute_tile(struct pool_lowering *L, const struct pstep *s, uint32_t slot)
 {
-    struct mxu_matmul m = {.ub_addr = L->in_base[slot], .acc_addr = L->acc_base[slot],
+    struct mxu_matmul m = {.ub_addr = L->slots.in_base[slot], .acc_addr = L->slots.acc_base[slot],
                            .n0 = s->tw, .n1 = s->th, .s0 = 1, .s1 = s->tw, .nk = 1};
-    struct mxu_activate a = {.ub_addr = L->out_base[slot], .acc_addr = L->acc_base[slot],
+    struct mxu_activate a = {.ub_addr = L->slots.out_base[slot], .acc_addr = L->slots.acc_base[slot],
                              .in_w = s->tw, .out_h = s->ptr, .out_w = s->ptc,
                              .pool_k = L->pl.pool_k, .pool_s = L->g.sh};
     int rc = emit_matmul(L, slot, &m);
@@ -365,12 +364,13 @@ static int compute_rows(struct pool_lowering *L, const struct pstep *s, uint32_t
     uint32_t k = L->pl.pool_k;
     int rc = MXU_OK;
     for (uint32_t r = 0; rc == MXU_OK && r < s->ptr; r++) {
-        uint32_t ub = L->in_base[slot] + r * g->sh * s->tw, acc = L->acc_base[slot] + r * k * s->tw;
+        uint32_t ub = L->slots.in_base[slot] + r * g->sh * s->tw;
+        uint32_t acc = L->slots.acc_base[slot] + r * k * s->tw;
         struct mxu_matmul m = {.ub_addr = ub, .acc_addr = acc, .n0 = s->tw, .n1 = g->kh,
                                .s0 = 1, .s1 = s->tw, .nk = 1};
         struct mxu_matmul rep = {.ub_addr = ub, .acc_addr = acc + g->kh * s->tw, .n0 = s->tw,
                                  .n1 = k - g->kh, .s0 = 1, .s1 = 0, .nk = 1};
-        struct mxu_activate a = {.ub_addr = L->out_base[slot] + r * s->ptc, .acc_addr = acc,
+        struct mxu_activate a = {.ub_addr = L->slots.out_base[slot] + r * s->ptc, .acc_addr = acc,
                                  .in_w = s->tw, .out_h = 1, .out_w = s->ptc, .pool_k = k,
                                  .pool_s = g->sw};
         rc = emit_matmul(L, slot, &m);
@@ -390,12 +390,13 @@ static int compute_cols(struct pool_lowering *L, const struct pstep *s, uint32_t
     uint32_t k = L->pl.pool_k;
     int rc = MXU_OK;
     for (uint32_t c = 0; rc == MXU_OK && c < s->ptc; c++) {
-        uint32_t ub = L->in_base[slot] + c * g->sw, acc = L->acc_base[slot] + c * k * s->th;
+        uint32_t ub = L->slots.in_base[slot] + c * g->sw;
+        uint32_t acc = L->slots.acc_base[slot] + c * k * s->th;
         struct mxu_matmul m = {.ub_addr = ub, .acc_addr = acc, .n0 = s->th, .n1 = g->kw,
                                .s0 = s->tw, .s1 = 1, .nk = 1};
         struct mxu_matmul rep = {.ub_addr = ub, .acc_addr = acc + g->kw * s->th, .n0 = s->th,
                                  .n1 = k - g->kw, .s0 = s->tw, .s1 = 0, .nk = 1};
-        struct mxu_activate a = {.ub_addr = L->out_base[slot] + c * s->ptr, .acc_addr = acc,
+        struct mxu_activate a = {.ub_addr = L->slots.out_base[slot] + c * s->ptr, .acc_addr = acc,
                                  .in_w = s->th, .out_h = 1, .out_w = s->ptr, .pool_k = k,
                                  .pool_s = g->sh};
         rc = emit_matmul(L, slot, &m);
@@ -418,14 +419,14 @@ static int compute_sum(struct pool_lowering *L, const struct pstep *s, uint32_t 
         for (uint32_t kx = 0; rc == MXU_OK && kx < g->kw; kx += L->wb_tiles) {
             uint32_t nk = g->kw - kx < L->wb_tiles ? g->kw - kx : L->wb_tiles;
             struct mxu_matmul m = {.accumulate = !first,
-                                   .ub_addr = L->in_base[slot] + ky * s->tw + kx,
-                                   .acc_addr = L->acc_base[slot], .n0 = s->ptc, .n1 = s->ptr,
+                                   .ub_addr = L->slots.in_base[slot] + ky * s->tw + kx,
+                                   .acc_addr = L->slots.acc_base[slot], .n0 = s->ptc, .n1 = s->ptr,
                                    .s0 = g->sw, .s1 = g->sh * s->tw, .nk = nk, .k_stride = 1};
             rc = emit_matmul(L, slot, &m);
             first = 0;
         }
     }
-    struct mxu_activate a = {.ub_addr = L->out_base[slot], .acc_addr = L->acc_base[slot],
+    struct mxu_activate a = {.ub_addr = L->slots.out_base[slot], .acc_addr = L->slots.acc_base[slot],
                              .in_w = s->ptc, .out_h = s->ptr, .out_w = s->ptc, .pool_k = 1,
                              .pool_s = 1};
     return rc ? rc : emit_activate(L, slot, &a);
@@ -437,7 +438,7 @@ static int step_store(struct pool_lowering *L, const struct pstep *s, uint32_t s
     uint64_t pixel = ((uint64_t)s->img * g->oh + s->oy0) * g->ow + s->ox0;
     struct mxu_store st = {
         .dram_addr = L->p->tensors[L->l->output].dram_addr + (uint32_t)(pixel * g->c + s->c0),
-        .src_line = L->out_base[slot], .elem_bytes = s->cnt, .n0 = s->ptc, .n1 = s->ptr, .n2 = 1,
+        .src_line = L->slots.out_base[slot], .elem_bytes = s->cnt, .n0 = s->ptc, .n1 = s->ptr, .n2 = 1,
         .s0 = g->c, .s1 = g->ow * g->c};
     if (L->pl.mode == MXU_POOL_MODE_COLS) { /* lines column by column */
         st.n0 = 1, st.n1 = s->ptr, st.n2 = s->ptc;
@@ -445,7 +446,7 @@ static int step_store(struct pool_lowering *L, const struct pstep *s, uint32_t s
     }
     uint64_t w[MXU_INSN_WORDS];
     mxu_encode_store(w, &st);
-    return mxu_emit_regions(L->b, w, L->out_slot[slot], -1, -1, L->out_region);
+    return mxu_emit_regions(L->b, w, L->slots.out[slot], -1, -1, L->out_region);
 }
 
 static int step_compute(struct pool_lowering *L, uint32_t i)
@@ -498,17 +499,8 @@ static int place_constants(struct pool_lowering *L)
 
 static int make_regions(struct pool_lowering *L)
 {
-    uint32_t out_lines = L->pl.tile_h * L->pl.tile_w, acc_half = L->cfg->acc_rows / 2;
-    for (int i = 0; i < 2; i++) {
-        L->in_base[i] = i * L->pl.in_tile_lines;
-        L->out_base[i] = 2 * L->pl.in_tile_lines + i * out_lines;
-        L->acc_base[i] = i * acc_half;
-        L->in_slot[i] = mxu_builder_region(L->b, MXU_REGION_UB, L->in_base[i], L->pl.in_tile_lines);
-        L->out_slot[i] = mxu_builder_region(L->b, MXU_REGION_UB, L->out_base[i], out_lines);
-        L->acc_slot[i] = mxu_builder_region(L->b, MXU_REGION_ACC, L->acc_base[i], acc_half);
-        if (L->in_slot[i] < 0 || L->out_slot[i] < 0 || L->acc_slot[i] < 0)
-            return MXU_ERR_NOMEM;
-    }
+    if (mxu_slots_make(L->b, L->pl.in_tile_lines, L->pl.tile_h * L->pl.tile_w, &L->slots))
+        return MXU_ERR_NOMEM;
     L->wb_region = mxu_builder_region(L->b, MXU_REGION_WB, 0, L->wb_tiles * L->cfg->rows);
     L->param_region = mxu_builder_region(L->b, MXU_REGION_PARAM, 0, 1);
     L->in_region = mxu_builder_tensor_region(L->b, L->l->input);

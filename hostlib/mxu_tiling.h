@@ -18,6 +18,14 @@ int mxu_tile_search(uint32_t out_h, uint32_t out_w,
                     int (*fits)(const void *ctx, uint32_t th, uint32_t tw), const void *ctx,
                     uint32_t *th, uint32_t *tw);
 
+/* Double buffering: two input-tile slots and, after them, two output slots in the
+ * UB, and the two halves of the accumulators, each a builder region. */
+struct mxu_slots {
+    uint32_t in_base[2], out_base[2], acc_base[2]; /* first line / row */
+    int in[2], out[2], acc[2];                    /* builder regions */
+};
+int mxu_slots_make(mxu_builder *b, uint32_t in_lines, uint32_t out_lines, struct mxu_slots *s);
+
 /* Emit with up to three read regions and one written region (-1 = none). */
 int mxu_emit_regions(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], int read1, int read2,
                      int read3, int write);

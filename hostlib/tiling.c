@@ -48,6 +48,22 @@ int mxu_tile_search(uint32_t out_h, uint32_t out_w,
     return MXU_OK;
 }
 
+int mxu_slots_make(mxu_builder *b, uint32_t in_lines, uint32_t out_lines, struct mxu_slots *s)
+{
+    uint32_t acc_half = mxu_builder_config(b)->acc_rows / 2;
+    for (int i = 0; i < 2; i++) {
+        s->in_base[i] = i * in_lines;
+        s->out_base[i] = 2 * in_lines + i * out_lines;
+        s->acc_base[i] = i * acc_half;
+        s->in[i] = mxu_builder_region(b, MXU_REGION_UB, s->in_base[i], in_lines);
+        s->out[i] = mxu_builder_region(b, MXU_REGION_UB, s->out_base[i], out_lines);
+        s->acc[i] = mxu_builder_region(b, MXU_REGION_ACC, s->acc_base[i], acc_half);
+        if (s->in[i] < 0 || s->out[i] < 0 || s->acc[i] < 0)
+            return MXU_ERR_NOMEM;
+    }
+    return MXU_OK;
+}
+
 int mxu_emit_regions(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], int read1, int read2,
                      int read3, int write)
 {
