@@ -8,8 +8,12 @@ RTL_ARRAY_SRCS := rtl/mxu_array.v rtl/mxu_pe.v rtl/mxu_delay.v
 RTL_ARRAY_MODEL_SRCS := rtl/mxu_array_model.v rtl/mxu_delay.v
 RTL_ACT_SRCS := rtl/mxu_act.v rtl/mxu_act_lane.v
 RTL_LOAD_SRCS := rtl/mxu_dma_load.v rtl/mxu_fifo.v
+RTL_STORE_SRCS := rtl/mxu_dma_store.v rtl/mxu_fifo.v
+RTL_STORE_ARGS := -CFLAGS -I$(abspath $(GEN))
+# tb_act checks against libmxu's numerics; under SAN=1 that library is sanitized,
+# so the bench links the sanitizer runtimes too.
 RTL_ACT_LINK := -CFLAGS -I$(abspath hostlib) -CFLAGS -I$(abspath driver) \
-    -LDFLAGS $(abspath $(LIBMXU_A)) -LDFLAGS -lm
+    -LDFLAGS $(abspath $(LIBMXU_A)) -LDFLAGS -lm $(foreach f,$(SANFLAGS),-LDFLAGS $(f))
 
 # $(call rtl_block,NAME,TOP,TB_SOURCE,VERILOG_SOURCES,EXTRA_VERILATOR_ARGS,EXTRA_DEPS)
 define rtl_block
@@ -24,7 +28,7 @@ endef
 $(eval $(call rtl_block,tb_array,mxu_array,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_SRCS),-GTAG_W=32))
 $(eval $(call rtl_block,tb_array_4x7,mxu_array,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_SRCS),\
     -GROWS=4 -GCOLS=7 -GTAG_W=32 -CFLAGS "-DROWS=4 -DCOLS=7 -DTB_NAME=\\\"tb_array_4x7\\\""))
-# The array's functional model (what the Verilated mxu_top simulates) on the same bench.
+# The array's functional model (the `fast` simulator variant) on the same bench.
 $(eval $(call rtl_block,tb_array_model,mxu_array_model,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_MODEL_SRCS),\
     --prefix Vmxu_array -GTAG_W=32 -CFLAGS "-DTB_NAME=\\\"tb_array_model\\\""))
 $(eval $(call rtl_block,tb_array_model_4x7,mxu_array_model,sim/verilator/blocks/tb_array.cpp,$(RTL_ARRAY_MODEL_SRCS),\
@@ -36,6 +40,16 @@ $(eval $(call rtl_block,tb_act_8c,mxu_act,sim/verilator/blocks/tb_act.cpp,$(RTL_
 $(eval $(call rtl_block,tb_dma_load,mxu_dma_load,sim/verilator/blocks/tb_dma_load.cpp,$(RTL_LOAD_SRCS),))
 $(eval $(call rtl_block,tb_dma_load_b4,mxu_dma_load,sim/verilator/blocks/tb_dma_load.cpp,$(RTL_LOAD_SRCS),\
     -GBEAT=4 -GBUF_BEATS=8 -CFLAGS "-DBEAT=4 -DTB_NAME=\\\"tb_dma_load_b4\\\""))
+# The PE alone; --public-flat-rw lets the bench read its shadow and active weights.
+$(eval $(call rtl_block,tb_pe,mxu_pe,sim/verilator/blocks/tb_pe.cpp,rtl/mxu_pe.v,--public-flat-rw))
+$(eval $(call rtl_block,tb_dma_store,mxu_dma_store,sim/verilator/blocks/tb_dma_store.cpp,$(RTL_STORE_SRCS),\
+    $(RTL_STORE_ARGS),$(GEN)/mxu_isa.h))
+$(eval $(call rtl_block,tb_dma_store_b4,mxu_dma_store,sim/verilator/blocks/tb_dma_store.cpp,$(RTL_STORE_SRCS),\
+    -GBEAT=4 $(RTL_STORE_ARGS) -CFLAGS "-DBEAT=4 -DTB_NAME=\\\"tb_dma_store_b4\\\"",$(GEN)/mxu_isa.h))
+# Lines wider than the beat (64-byte UB lines span up to 9 beats of 8) and a 2-line FIFO.
+$(eval $(call rtl_block,tb_dma_store_ub64,mxu_dma_store,sim/verilator/blocks/tb_dma_store.cpp,$(RTL_STORE_SRCS),\
+    -GBEAT=8 -GUB_BYTES=64 -GFIFO_LINES=2 $(RTL_STORE_ARGS) \
+    -CFLAGS "-DBEAT=8 -DUB_BYTES=64 -DTB_NAME=\\\"tb_dma_store_ub64\\\"",$(GEN)/mxu_isa.h))
 
 rtl_blocks: $(RTL_BLOCK_BINS)
 TEST_DEPS += $(RTL_BLOCK_BINS)

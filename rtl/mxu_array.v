@@ -23,14 +23,33 @@
 //     col 2 top:                 w2     w1     w0*
 //     PE(r,c) swap of the tile started by vector t_S:  cycle t_S + r + c
 //
-//   Old shadow(r,c) is read by the previous tile's swap in cycle t_S + r + c and
-//   overwritten at the end of cycle L + ROWS-1 + c: safe for every r iff L >= t_S.
-//   The new shadow is visible from cycle L + ROWS + c and the next swap needs it in
-//   cycle t_S' + r + c: safe iff t_S' >= L + ROWS. With loads starting one cycle
-//   after the previous tile's first vector (L = t_S + 1), tiles of ROWS + 1 vectors
-//   could follow each other without a bubble; mxu_compute's sequencer issues the
-//   next first vector one cycle later still, so today it needs ROWS + 2 (the
-//   contract in docs/isa.md; the C model reproduces it cycle for cycle).
+//   Safety of the shadow register (the PE's preloaded weight). Take a tile A whose
+//   first vector enters in cycle t_S, and the next tile B presented from cycle L.
+//   - A's swap wave reads shadow(r,c) in cycle t_S + r + c (the PE multiplies that
+//     vector with shadow_q and copies it into active_q at the end of the cycle).
+//   - B's lines only shift through wpipe_q until B's commit, which writes
+//     shadow(r,c) at the end of cycle L + ROWS-1 + c (the same cycle for every row
+//     of a column). Shifting never touches shadow_q, so only the commit matters.
+//   - A's wave leaves column c at the bottom row, in cycle t_S + ROWS-1 + c. The
+//     commit is safe iff L + ROWS-1 + c >= t_S + r + c for every r <= ROWS-1, i.e.
+//     iff L >= t_S. At L = t_S the bottom PE reads the old shadow_q in the very
+//     cycle whose clock edge writes the new one, which a register allows (the read
+//     is combinational, both updates happen at the edge); every other PE of the
+//     column was passed by the wave earlier. L = t_S - 1 would overwrite the
+//     bottom row one cycle too early, so L = t_S is the limit.
+//   - B's shadow is visible from cycle L + ROWS + c and B's wave needs it in cycle
+//     t_S' + r + c (r = 0 first): safe iff t_S' >= L + ROWS.
+//   - The weight pipe itself holds one tile at a time: B's lines enter column c in
+//     cycles L + c .. L + ROWS-1 + c, after A's commit (A's load ended before A's
+//     first vector, L_A + ROWS <= t_S <= L), and each line is consumed by the commit
+//     before the following tile's lines can reach it (loads are ROWS cycles apart).
+//   mxu_compute reads B's first WB line at the earliest in the cycle it reads A's
+//   first vector from the UB; both reach the array one cycle later, so L >= t_S,
+//   with equality when the loader was waiting for A's swap; a first vector waits for
+//   its tile's commit (t_S' >= L + ROWS). So tiles of ROWS vectors follow each other
+//   without a bubble: a ROWS-row tile shifts in while the previous one streams ROWS
+//   vectors (the contract in docs/isa.md; the C model reproduces it cycle for cycle). mxu_array_model commits and swaps a
+//   whole tile at once at column 0's cycles, equal under the same rule.
 `default_nettype none
 
 module mxu_array #(

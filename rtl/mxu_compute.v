@@ -9,7 +9,9 @@
 //             the next MATMUL's first tile preloads during the current one's last.
 //   loader:   reads a tile from WB (ROWS lines, bottom row first, one per cycle)
 //             into the array's weight pipe once every earlier tile has been swapped
-//             in (the array holds one preloaded tile; see mxu_array for the timing).
+//             in, at the earliest in the cycle the last of them issues its first
+//             vector (the array holds one preloaded tile; see mxu_array for the
+//             timing): tiles of ROWS vectors stream back to back.
 //   executor: streams one UB vector per cycle into the array; the first vector of
 //             each tile waits for the tile's last weight line (WEIGHT_STALL).
 //             An ACTIVATE is handed to mxu_act with the count of vectors issued so
@@ -115,18 +117,27 @@ module mxu_compute #(
     .out_valid_o(job_valid), .out_ready_i(job_pop), .out_data_o(job_data), .count_o(job_count));
 
   // ---- weight loader ----------------------------------------------------------------
+  // A tile's first WB read happens in the cycle the loader starts (its lines reach the
+  // array from the next cycle on), and the loader may start in the very cycle the
+  // executor issues the first vector of the tile the array holds: the new tile's first
+  // line then enters the array together with that vector (L = t_S, mxu_array's limit),
+  // so tiles of ROWS vectors follow each other without a bubble.
   localparam integer RW = (ROWS > 1) ? $clog2(ROWS) : 1;
   reg [7:0]  ld_started_q, tiles_done_q, swapped_q;
   reg        loading_q;
   reg [15:0] ld_tile_q;
   reg [31:0] ld_base_q;            // WB line of the tile's row 0
-  reg [RW-1:0] ld_i_q;             // line counter (0 = row ROWS-1)
+  reg [RW-1:0] ld_i_q;             // next line (0 = row ROWS-1)
   reg        wv_q, wlast_q;
+  wire       swap_now;             // executor: the held tile's first vector issues now
 
   wire [15:0] job_nk   = job_data[15:0];
   wire [15:0] job_wgt  = job_data[31:16];
-  wire ld_start = !loading_q && job_valid && ld_started_q == swapped_q;
-  wire ld_last_line = loading_q && ld_i_q == ROWS[RW-1:0] - 1'b1;
+  wire ld_start = !loading_q && job_valid && ld_started_q == swapped_q + {7'd0, swap_now};
+  wire ld_read  = ld_start || loading_q;
+  wire [RW-1:0] ld_line = ld_start ? {RW{1'b0}} : ld_i_q;
+  wire [31:0] ld_base   = ld_start ? {16'd0, job_wgt} + {16'd0, ld_tile_q} * ROWS : ld_base_q;
+  wire ld_last_line = ld_read && ld_line == ROWS[RW-1:0] - 1'b1;
   assign job_pop = ld_last_line && ld_tile_q == job_nk - 16'd1;
 
   always @(posedge clk_i or negedge rst_ni) begin
@@ -135,25 +146,22 @@ module mxu_compute #(
       loading_q <= 1'b0; ld_tile_q <= 16'd0; ld_base_q <= 32'd0; ld_i_q <= {RW{1'b0}};
       wv_q <= 1'b0; wlast_q <= 1'b0;
     end else begin
-      wv_q    <= loading_q;
+      wv_q    <= ld_read;
       wlast_q <= ld_last_line;
       if (wv_q && wlast_q) tiles_done_q <= tiles_done_q + 8'd1;
       if (ld_start) begin
-        loading_q    <= 1'b1;
         ld_started_q <= ld_started_q + 8'd1;
-        ld_i_q       <= {RW{1'b0}};
-        ld_base_q    <= {16'd0, job_wgt} + {16'd0, ld_tile_q} * ROWS;
-      end else if (loading_q) begin
-        ld_i_q <= ld_i_q + 1'b1;
-        if (ld_last_line) begin
-          loading_q <= 1'b0;
-          ld_tile_q <= job_pop ? 16'd0 : ld_tile_q + 16'd1;
-        end
+        ld_base_q    <= ld_base;
+      end
+      if (ld_read) begin
+        loading_q <= !ld_last_line;
+        ld_i_q    <= ld_line + 1'b1;
+        if (ld_last_line) ld_tile_q <= job_pop ? 16'd0 : ld_tile_q + 16'd1;
       end
     end
   end
-  wire [31:0] wb_line = ld_base_q + ROWS - 1 - {{(32-RW){1'b0}}, ld_i_q};
-  assign wb_re_o    = loading_q;
+  wire [31:0] wb_line = ld_base + ROWS - 1 - {{(32-RW){1'b0}}, ld_line};
+  assign wb_re_o    = ld_read;
   assign wb_raddr_o = wb_line[WB_AW-1:0];
   wire tile_ready   = (tiles_done_q != swapped_q) || (wv_q && wlast_q);
 
@@ -190,6 +198,7 @@ module mxu_compute #(
   wire stall  = run_q && tile_first && !tile_ready;
   wire issue  = run_q && !stall;
   wire last_vec = i0_end && i1_end && k_end;
+  assign swap_now = issue && tile_first;
   wire pick   = !run_q || (issue && last_vec);
   wire pick_mm  = pick && x_valid && x_matmul && !hazard;
   wire pick_act = pick && x_valid && !x_matmul && act_ready && !(run_q);

@@ -324,6 +324,7 @@ Test(layers, pools_match_golden)
     a.padding = MXU_PADDING_EXPLICIT, a.pad_top = 1, a.pad_bottom = 0, a.pad_left = 2, a.pad_right = 1;
     run_pool(dev, 0, &a, 0);
     free(in);
+    close_dev(dev);
 }
 
 Test(layers, pool_errors)

@@ -777,16 +777,20 @@ static uint64_t weight_stall_of(unsigned vectors, unsigned nk)
     return s;
 }
 
-Test(model, weight_preload_overlaps_tiles_of_rows_plus_two_vectors)
+Test(model, weight_preload_overlaps_tiles_of_rows_vectors)
 {
-    /* the first tile always waits ROWS cycles for its weights */
-    cr_assert_eq(weight_stall_of(100, 3), 16);
-    /* a tile's load starts the cycle after the previous tile's first vector, so
-     * ROWS + 2 vectors per tile hide it; ROWS + 1 leave one bubble per tile */
-    cr_assert_eq(weight_stall_of(17, 4), 16 + 3 * 1);
-    cr_assert_eq(weight_stall_of(16, 4), 16 + 3 * 2);
-    /* 4 vectors: each further tile waits ROWS + 2 - 4 */
-    cr_assert_eq(weight_stall_of(4, 3), 16 + 2 * 14);
+    /* the first tile waits for its weights: ROWS lines, started the cycle after the
+     * MATMUL entered the compute unit */
+    cr_assert_eq(weight_stall_of(100, 3), 15);
+    /* a tile's load may start in the cycle the previous tile's first vector issues,
+     * so ROWS vectors per tile hide it; ROWS - 1 leave one bubble per tile */
+    cr_assert_eq(weight_stall_of(17, 4), 15);
+    cr_assert_eq(weight_stall_of(16, 4), 15);
+    cr_assert_eq(weight_stall_of(15, 4), 15 + 3 * 1);
+    /* 1 vector (a fully connected layer at batch 1): one tile per ROWS cycles */
+    cr_assert_eq(weight_stall_of(1, 5), 15 + 4 * 15);
+    /* 4 vectors: each further tile waits ROWS - 4 */
+    cr_assert_eq(weight_stall_of(4, 3), 15 + 2 * 12);
 }
 
 Test(model, counters_dram_bytes_and_bandwidth)

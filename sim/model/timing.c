@@ -25,8 +25,10 @@
  * - Compute (mxu_compute.v, mxu_array.v, mxu_act.v): the front pops tokens and
  *   moves the queue head into a 2-entry execution FIFO (and a MATMUL's weight
  *   job into a 2-entry job FIFO); the weight loader shifts a tile in ROWS cycles
- *   once the previous tile has been swapped in; the executor streams one vector
- *   per cycle, the first of each tile waiting for its weights (WEIGHT_STALL);
+ *   once the previous tile has been swapped in (at the earliest in the cycle its
+ *   first vector issues, so tiles of ROWS vectors stream back to back); the
+ *   executor streams one vector per cycle, the first of each tile waiting for
+ *   its weights (WEIGHT_STALL);
  *   ACTIVATE goes to the background engine, which waits until the vectors issued
  *   before it have landed and then reads one accumulator row per cycle; a MATMUL
  *   waits for a running ACTIVATE only when their ACC or UB ranges overlap.
@@ -215,7 +217,7 @@ struct wires {
     int l_wait, s_wait, c_wait;    /* a queue head waits for a token */
     int l_start, l_pad, l_line_done, l_desc_push, l_pad_fire, l_beat_pop, l_line_out;
     int s_start, s_issue, s_fire, s_done, s_fpop;
-    int c_front, c_ld_start, c_last_line, c_job_pop, c_issue, c_stall, c_pick_mm, c_pick_act;
+    int c_front, c_ld_start, c_ld_read, c_last_line, c_job_pop, c_issue, c_stall, c_pick_mm, c_pick_act;
     int c_write, c_mm_done, c_mm_defer, c_act_done;
     uint32_t push[MXU_TOK_CHANNELS], pop[MXU_TOK_CHANNELS];
 };
@@ -546,16 +548,19 @@ static void compute_wires(struct sim *s, struct wires *w)
     int tok = head && tokens_ok(s, head->pops);
     w->c_wait = head && !tok;
     w->c_front = tok && c->x_count < EXEC_FIFO_DEPTH && (!needs_weights(head) || c->j_count < JOB_FIFO_DEPTH);
-    /* weight loader */
-    const struct mxu_timing_insn *job = c->j_count ? &s->trace[c->job[c->j_head]] : NULL;
-    w->c_ld_start = !c->loading && job && c->started == c->swapped;
-    w->c_last_line = c->loading && c->ld_i == s->rows - 1;
-    w->c_job_pop = w->c_last_line && job && c->ld_tile == job->nk - 1;
     /* executor */
     int tile_first = c->i0 == 0 && c->i1 == 0 && !c->keep;
     int tile_ready = c->tiles_done != c->swapped || (c->wv && c->wlast);
     w->c_stall = c->run && tile_first && !tile_ready;
     w->c_issue = c->run && !w->c_stall;
+    /* weight loader: reads a line in the cycle it starts; may start in the cycle the
+     * held tile's first vector issues */
+    const struct mxu_timing_insn *job = c->j_count ? &s->trace[c->job[c->j_head]] : NULL;
+    uint32_t swap_now = w->c_issue && tile_first;
+    w->c_ld_start = !c->loading && job && c->started == c->swapped + swap_now;
+    w->c_ld_read = w->c_ld_start || c->loading;
+    w->c_last_line = w->c_ld_read && (w->c_ld_start ? 0 : c->ld_i) == s->rows - 1;
+    w->c_job_pop = w->c_last_line && job && c->ld_tile == job->nk - 1;
     int last_vec = c->i0 == c->n0 - 1 && c->i1 == c->n1 - 1 && c->k == c->nk - 1;
     int pick = !c->run || (w->c_issue && last_vec);
     const struct mxu_timing_insn *x = c->x_count ? &s->trace[c->x[c->x_head]] : NULL;
@@ -658,18 +663,17 @@ static void compute_update(struct sim *s, const struct wires *w)
     /* weight loader */
     if (c->wv && c->wlast)
         c->tiles_done++;
-    c->wv = c->loading;
+    c->wv = w->c_ld_read;
     c->wlast = w->c_last_line;
     if (w->c_ld_start) {
-        c->loading = 1;
         c->started++;
         c->ld_i = 0;
-    } else if (c->loading) {
+    }
+    if (w->c_ld_read) {
         c->ld_i++;
-        if (w->c_last_line) {
-            c->loading = 0;
+        c->loading = !w->c_last_line;
+        if (w->c_last_line)
             c->ld_tile = w->c_job_pop ? 0 : c->ld_tile + 1;
-        }
     }
     if (w->c_job_pop) {
         c->j_head = (c->j_head + 1) % JOB_FIFO_DEPTH;

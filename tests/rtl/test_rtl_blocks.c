@@ -81,3 +81,12 @@ Test(rtl_blocks, act_8_cols, .timeout = 120) { expect_clean("tb_act_8c", 20000);
 /* LOAD walks with padding, unaligned and overlapping elements, every memory. */
 Test(rtl_blocks, dma_load, .timeout = 120) { expect_clean("tb_dma_load", 50000); }
 Test(rtl_blocks, dma_load_beat4, .timeout = 120) { expect_clean("tb_dma_load_b4", 50000); }
+/* One PE vs a cycle-accurate reference: MAC, forwarding, weight pipe/shadow/active,
+ * swap timing, asynchronous reset, extreme products and int32 wrap. */
+Test(rtl_blocks, pe, .timeout = 120) { expect_clean("tb_pe", 1000000); }
+/* STORE walks: 3-D strides (overlapping too), unaligned partial beats with strobes,
+ * back-pressure, streamed instructions, tokens, reset mid-run; every DRAM byte. */
+Test(rtl_blocks, dma_store, .timeout = 120) { expect_clean("tb_dma_store", 3500000); }
+Test(rtl_blocks, dma_store_beat4, .timeout = 120) { expect_clean("tb_dma_store_b4", 4500000); }
+/* 64-byte UB lines over 8-byte beats (up to 9 beats per element), 2-line FIFO. */
+Test(rtl_blocks, dma_store_ub64, .timeout = 120) { expect_clean("tb_dma_store_ub64", 12000000); }

@@ -1,7 +1,8 @@
 // tb_array: the systolic array against a plain matmul on random int8 data, with
 // weight tiles loaded back to back under the sequencer's rule (a tile's load starts
-// the cycle after the previous tile's first vector; ROWS+1 vectors per tile hide it)
-// and at the theoretical limit (load in the same cycle, ROWS vectors per tile).
+// no earlier than the previous tile's first vector: in the same cycle or later, with
+// tiles of ROWS vectors or more and gaps) and at the limit throughout (load in the
+// same cycle, ROWS vectors per tile).
 #include <vector>
 
 #include "Vmxu_array.h"
@@ -33,7 +34,6 @@ int main(int argc, char **argv) {
 
     for (int mode = 0; mode < 2; mode++) {
         const int ntiles = mode == 0 ? 60 : 30;
-        const int delta = mode == 0 ? 1 : 0;       // load start after the previous swap
         std::vector<std::vector<int8_t>> W(ntiles, std::vector<int8_t>(ROWS * COLS));
         for (auto &w : W)
             for (auto &v : w) v = rng.i8();
@@ -44,6 +44,7 @@ int main(int argc, char **argv) {
         std::vector<long> vcycle;
         long L = 0, tS = 0, prev_end = -1;
         for (int j = 0; j < ntiles; j++) {
+            const long delta = mode == 0 ? (long)rng.below(2) : 0;  // load start after the previous swap
             if (j > 0) L = std::max(tS + delta, L + ROWS);
             for (int i = 0; i < ROWS; i++) {  // rows bottom first
                 Event &e = at(L + i);
@@ -51,7 +52,7 @@ int main(int argc, char **argv) {
             }
             long start = std::max(prev_end + 1, L + ROWS);
             if (rng.below(4) == 0) start += rng.below(3);
-            int nvec = mode == 0 ? (rng.below(3) == 0 ? ROWS + 1 : ROWS + 1 + (int)rng.below(2 * ROWS))
+            int nvec = mode == 0 ? (rng.below(3) == 0 ? ROWS : ROWS + (int)rng.below(2 * ROWS))
                                  : ROWS;
             long t = start;
             for (int v = 0; v < nvec; v++) {
