@@ -402,7 +402,9 @@ static int gen_matmul(struct gen *g, uint64_t *insn)
     uint32_t wb_win = cfg->wb_lines < 4 * rows ? cfg->wb_lines : 4 * rows;
     uint32_t nk = keep ? 1 : rp_range(&g->rng, 1, wb_win / rows < 3 ? wb_win / rows : 3);
     uint32_t wgt = keep ? 0 : window_base(g, cfg->wb_lines, wb_win) + rp_range(&g->rng, 0, wb_win - nk * rows);
-    uint32_t n0 = chance(&g->rng, 20) ? rp_range(&g->rng, rows + 1, 2 * rows + 2) : rp_range(&g->rng, 1, 6);
+    /* long rows straddle the ROWS-vector boundary of bubble-free tiles */
+    uint32_t n0 = chance(&g->rng, 20) ? rp_range(&g->rng, rows > 1 ? rows - 1 : 1, 2 * rows + 2)
+                                      : rp_range(&g->rng, 1, 6);
     uint32_t n1 = rp_range(&g->rng, 1, 3);
     uint32_t acc_win = cfg->acc_rows < 64 ? cfg->acc_rows : 64;
     while (n0 * n1 > acc_win) {
