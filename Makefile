@@ -11,6 +11,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+# Build in parallel on every core by default (the Verilator models dominate);
+# `make -j1` still works.
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 
 SAN ?= 0
 PREFIX ?= /usr/local
