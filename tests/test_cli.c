@@ -147,3 +147,20 @@ Test(cli, assembler_errors_name_the_line)
     cr_assert_eq(r.status, 2, "%s", r.out);
     cr_assert(strstr(r.out, ":3:"), "no line number in: %s", r.out);
 }
+
+Test(cli, program_and_device_configurations_must_agree)
+{
+    char prog[256];
+    tmp_path(prog, sizeof prog, "cfg.mxp");
+    cr_assert_eq(mxu("asm examples/matmul.s -o %s", prog).status, 0);
+    struct cmd_result r = mxu("run %s --backend model --arch rows=8,cols=8", prog);
+    cr_assert_eq(r.status, 2, "%s", r.out);
+    cr_assert(strstr(r.out, "16x16") && strstr(r.out, "8x8"), "%s", r.out);
+    r = mxu("run %s --backend model --arch ub_lines=64", prog);
+    unlink(prog);
+    cr_assert_eq(r.status, 2, "%s", r.out);
+    cr_assert(strstr(r.out, "unified buffer"), "%s", r.out);
+    r = mxu("info --backend rtl --arch rows=0");
+    cr_assert_eq(r.status, 2, "%s", r.out);
+    cr_assert(strstr(r.out, "rows"), "%s", r.out);
+}
