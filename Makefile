@@ -5,6 +5,7 @@
 #   make demo       a tour: assemble, run and check programs on every backend
 #   make bench      benchmarks; figures go to docs/perf.md
 #   make fuzz       libFuzzer on the program loader (bounded time)
+#   make plots      docs/img plots from the benchmarks (gnuplot)
 #   make install PREFIX=/usr/local
 # Build outputs go under build/ only.
 

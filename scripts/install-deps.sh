@@ -2,7 +2,7 @@
 # Install the Debian 12 packages mxu needs to build and test. Idempotent and quiet
 # when nothing is missing. Called by make; safe to run by hand.
 #   install-deps.sh [--check] [GROUP...]
-#     GROUP: base (default: build and test), fuzz (make fuzz)
+#     GROUP: base (default: build and test), fuzz (make fuzz), plots (make plots)
 #     --check only lists what is missing (exit 1 if any)
 set -euo pipefail
 
@@ -11,7 +11,7 @@ groups=()
 for a in "$@"; do
     case "$a" in
         --check) check=1 ;;
-        base|fuzz) groups+=("$a") ;;
+        base|fuzz|plots) groups+=("$a") ;;
         *) echo "install-deps.sh: unknown group '$a'" >&2; exit 2 ;;
     esac
 done
@@ -23,6 +23,7 @@ for g in "${groups[@]}"; do
         base) packages+=(build-essential g++ make pkg-config libcriterion-dev verilator iverilog
                          zlib1g-dev) ;;
         fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+        plots) packages+=(gnuplot-nox) ;;
     esac
 done
 
