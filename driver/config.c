@@ -289,7 +289,7 @@ void mxu_config_name(const mxu_hw_config *cfg, char *buf, size_t len)
 uint32_t mxu_config_line_bytes(const mxu_hw_config *cfg, unsigned mem)
 {
     switch (mem) {
-    case MXU_MEM_UB: return cfg->ub_line_bytes;
+    case MXU_MEM_UB: return cfg->rows > cfg->cols ? cfg->rows : cfg->cols; /* = ub_line_bytes */
     case MXU_MEM_WB: return cfg->cols;
     case MXU_MEM_PARAM: return cfg->cols * MXU_DEFAULT_PARAM_BYTES;
     case MXU_MEM_LUT: return MXU_DEFAULT_LUT_ENTRIES;

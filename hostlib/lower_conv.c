@@ -566,6 +566,17 @@ static int make_regions(struct lowering *L)
     return rc;
 }
 
+/* mxu_emit_steps callbacks. */
+static int emit_loads(void *ctx, uint32_t i)
+{
+    return step_loads((struct lowering *)ctx, i);
+}
+
+static int emit_compute(void *ctx, uint32_t i)
+{
+    return step_compute((struct lowering *)ctx, i);
+}
+
 static int lower_conv(mxu_builder *b, const mxu_layer *l)
 {
     struct lowering L;
@@ -587,13 +598,7 @@ static int lower_conv(mxu_builder *b, const mxu_layer *l)
         return mxu_fail(MXU_ERR_LIMIT, "layer %s: too many tiles", l->name);
     L.n_steps = (uint32_t)steps;
     if ((rc = place_constants(&L)) == MXU_OK && (rc = make_regions(&L)) == MXU_OK)
-        rc = step_loads(&L, 0);
-    for (uint32_t i = 0; rc == MXU_OK && i < L.n_steps; i++) {
-        if (i + 1 < L.n_steps)
-            rc = step_loads(&L, i + 1);
-        if (rc == MXU_OK)
-            rc = step_compute(&L, i);
-    }
+        rc = mxu_emit_steps(&L, L.n_steps, emit_loads, emit_compute);
     cache_free(&L.wb);
     cache_free(&L.param);
     return rc;

@@ -510,6 +510,17 @@ static int make_regions(struct pool_lowering *L)
     return L->in_region < 0 ? L->in_region : L->out_region < 0 ? L->out_region : MXU_OK;
 }
 
+/* mxu_emit_steps callbacks. */
+static int emit_loads(void *ctx, uint32_t i)
+{
+    return step_loads((struct pool_lowering *)ctx, i);
+}
+
+static int emit_compute(void *ctx, uint32_t i)
+{
+    return step_compute((struct pool_lowering *)ctx, i);
+}
+
 int mxu_lower_pool(mxu_builder *b, const mxu_layer *l)
 {
     struct pool_lowering L;
@@ -538,12 +549,6 @@ int mxu_lower_pool(mxu_builder *b, const mxu_layer *l)
         return mxu_fail(MXU_ERR_LIMIT, "layer %s: too many tiles", l->name);
     L.n_steps = (uint32_t)steps;
     if ((rc = place_constants(&L)) == MXU_OK && (rc = make_regions(&L)) == MXU_OK)
-        rc = step_loads(&L, 0);
-    for (uint32_t i = 0; rc == MXU_OK && i < L.n_steps; i++) {
-        if (i + 1 < L.n_steps)
-            rc = step_loads(&L, i + 1);
-        if (rc == MXU_OK)
-            rc = step_compute(&L, i);
-    }
+        rc = mxu_emit_steps(&L, L.n_steps, emit_loads, emit_compute);
     return rc;
 }

@@ -26,6 +26,12 @@ struct mxu_slots {
 };
 int mxu_slots_make(mxu_builder *b, uint32_t in_lines, uint32_t out_lines, struct mxu_slots *s);
 
+/* Software pipelining of a lowering's steps: the loads of step i+1 are emitted
+ * before the compute of step i, so the in-order fetch never starves the load
+ * queue. Stops at the first error. */
+int mxu_emit_steps(void *ctx, uint32_t n_steps, int (*loads)(void *ctx, uint32_t step),
+                   int (*compute)(void *ctx, uint32_t step));
+
 /* Emit with up to three read regions and one written region (-1 = none). */
 int mxu_emit_regions(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], int read1, int read2,
                      int read3, int write);

@@ -64,6 +64,19 @@ int mxu_slots_make(mxu_builder *b, uint32_t in_lines, uint32_t out_lines, struct
     return MXU_OK;
 }
 
+int mxu_emit_steps(void *ctx, uint32_t n_steps, int (*loads)(void *ctx, uint32_t step),
+                   int (*compute)(void *ctx, uint32_t step))
+{
+    int rc = n_steps ? loads(ctx, 0) : MXU_OK;
+    for (uint32_t i = 0; rc == MXU_OK && i < n_steps; i++) {
+        if (i + 1 < n_steps)
+            rc = loads(ctx, i + 1);
+        if (rc == MXU_OK)
+            rc = compute(ctx, i);
+    }
+    return rc;
+}
+
 int mxu_emit_regions(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], int read1, int read2,
                      int read3, int write)
 {

@@ -22,30 +22,6 @@ static int reserved_clear(unsigned op, const uint64_t insn[MXU_INSN_WORDS])
     return 1;
 }
 
-/* Lines and line width of a LOAD destination (enum MEM); 0 for an unknown one. */
-static uint64_t mem_lines(const mxu_hw_config *cfg, uint64_t mem)
-{
-    switch (mem) {
-    case MXU_MEM_UB: return cfg->ub_lines;
-    case MXU_MEM_WB: return cfg->wb_lines;
-    case MXU_MEM_PARAM: return cfg->param_lines;
-    case MXU_MEM_LUT: return 1;
-    default: return 0;
-    }
-}
-
-static uint64_t mem_line_bytes(const mxu_hw_config *cfg, uint64_t mem)
-{
-    uint64_t ub = cfg->rows > cfg->cols ? cfg->rows : cfg->cols;
-    switch (mem) {
-    case MXU_MEM_UB: return ub;
-    case MXU_MEM_WB: return cfg->cols;
-    case MXU_MEM_PARAM: return (uint64_t)cfg->cols * MXU_DEFAULT_PARAM_BYTES;
-    case MXU_MEM_LUT: return MXU_DEFAULT_LUT_ENTRIES;
-    default: return 0;
-    }
-}
-
 static const int mem_range_error[4] = {
     [MXU_MEM_UB] = MXU_DEVERR_UB_RANGE,
     [MXU_MEM_WB] = MXU_DEVERR_WB_RANGE,
@@ -71,12 +47,14 @@ static int check_load(const mxu_hw_config *cfg, const uint64_t *insn)
 {
     uint64_t mem = GET(LOAD, MEM), elem = GET(LOAD, ELEM_BYTES);
     uint64_t n0 = GET(LOAD, N0), n1 = GET(LOAD, N1), n2 = GET(LOAD, N2);
-    if (mem > MXU_MEM_LUT || elem < 1 || elem > mem_line_bytes(cfg, mem) || !n0 || !n1 || !n2)
+    if (mem > MXU_MEM_LUT || elem < 1 || elem > mxu_config_line_bytes(cfg, (unsigned)mem) || !n0 ||
+        !n1 || !n2)
         return MXU_DEVERR_ILLEGAL_FIELD;
     if (dram_end(GET(LOAD, DRAM_ADDR), n0, n1, n2, GET(LOAD, S0), GET(LOAD, S1), GET(LOAD, S2), elem) >
         cfg->dram_bytes)
         return MXU_DEVERR_DRAM_RANGE;
-    if (GET(LOAD, DST_LINE) + mxu_decode_load_lines(insn) > mem_lines(cfg, mem))
+    uint64_t lines = mxu_config_mem_lines(cfg, (unsigned)mem);
+    if (GET(LOAD, DST_LINE) + mxu_decode_load_lines(insn) > lines)
         return mem_range_error[mem];
     return MXU_DEVERR_OK;
 }
@@ -85,7 +63,7 @@ static int check_store(const mxu_hw_config *cfg, const uint64_t *insn)
 {
     uint64_t elem = GET(STORE, ELEM_BYTES);
     uint64_t n0 = GET(STORE, N0), n1 = GET(STORE, N1), n2 = GET(STORE, N2);
-    if (elem < 1 || elem > mem_line_bytes(cfg, MXU_MEM_UB) || !n0 || !n1 || !n2)
+    if (elem < 1 || elem > mxu_config_line_bytes(cfg, MXU_MEM_UB) || !n0 || !n1 || !n2)
         return MXU_DEVERR_ILLEGAL_FIELD;
     if (GET(STORE, SRC_LINE) + n0 * n1 * n2 > cfg->ub_lines)
         return MXU_DEVERR_UB_RANGE;
