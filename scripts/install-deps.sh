@@ -2,7 +2,8 @@
 # Install the Debian 12 packages mxu needs to build and test. Idempotent and quiet
 # when nothing is missing. Called by make; safe to run by hand.
 #   install-deps.sh [--check] [GROUP...]
-#     GROUP: base (default: build and test), fuzz (make fuzz), plots (make plots)
+#     GROUP: base (default: build and test), fuzz (make fuzz), plots (make plots),
+#            synth (make synth), train (models/ training scripts)
 #     --check only lists what is missing (exit 1 if any)
 set -euo pipefail
 
@@ -11,7 +12,7 @@ groups=()
 for a in "$@"; do
     case "$a" in
         --check) check=1 ;;
-        base|fuzz|plots) groups+=("$a") ;;
+        base|fuzz|plots|synth|train) groups+=("$a") ;;
         *) echo "install-deps.sh: unknown group '$a'" >&2; exit 2 ;;
     esac
 done
@@ -21,9 +22,13 @@ packages=()
 for g in "${groups[@]}"; do
     case "$g" in
         base) packages+=(build-essential g++ make pkg-config libcriterion-dev verilator iverilog
-                         zlib1g-dev) ;;
+                         zlib1g-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev
+                         python3-onnx python3-numpy libusb-1.0-0-dev umockdev libumockdev-dev
+                         libglib2.0-dev darknet dataset-fashion-mnist) ;;
         fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
         plots) packages+=(gnuplot-nox) ;;
+        synth) packages+=(yosys) ;;
+        train) packages+=(python3-torch python3-onnx python3-numpy dataset-fashion-mnist) ;;
     esac
 done
 
