@@ -20,6 +20,7 @@
 #include "mxu_error.h"
 #include "mxu_lower.h"
 #include "mxu_pack.h"
+#include "mxu_s2d.h"
 #include "mxu_tiling.h"
 #include "mxu_pool.h"
 
@@ -31,6 +32,8 @@ struct geom {
     uint32_t ph, pw; /* layer output (after the fused pool) */
     uint32_t out_pixel_stride;
     uint32_t pack; /* input pixels per UB line (1: unpacked) */
+    uint32_t ub_spare; /* UB lines left to an input hook */
+    uint32_t max_tile_h; /* 0: any; else the tile's output rows at most */
 };
 
 static uint32_t conv_extent(uint32_t pooled, const struct geom *g)
@@ -125,8 +128,9 @@ static int tile_fits(const mxu_hw_config *cfg, const struct geom *g, uint32_t kc
                      uint32_t ptc)
 {
     uint64_t tr = conv_extent(ptr, g), tc = conv_extent(ptc, g);
-    uint64_t ub = cfg->ub_lines - MXU_BUILDER_UB_RESERVED;
+    uint64_t ub = cfg->ub_lines - MXU_BUILDER_UB_RESERVED - g->ub_spare;
     return tr * tc <= cfg->acc_rows / 2 && tc <= 0xFFFF && tr <= 0xFFFF &&
+           (!g->max_tile_h || ptr <= g->max_tile_h) &&
            tile_ub_lines(g, kc, ptr, ptc) <= ub;
 }
 
@@ -217,11 +221,20 @@ static void choose_packing(const mxu_hw_config *cfg, const mxu_program *p, const
 }
 
 static int plan_with_geom(const mxu_hw_config *cfg, const mxu_program *p, const mxu_layer *l,
-                          struct geom *g, struct mxu_conv_plan *pl)
+                          uint32_t ub_spare, struct geom *g, struct mxu_conv_plan *pl)
 {
     int rc = geometry(p, l, g);
     if (rc)
         return rc;
+    if (ub_spare >= cfg->ub_lines - MXU_BUILDER_UB_RESERVED)
+        return mxu_fail(MXU_ERR_LIMIT, "layer %s: no UB lines left for its tiles", l->name);
+    g->ub_spare = ub_spare;
+    /* An input produced on the way: short full-width tiles, so the first one
+     * waits for few rows. */
+    if (ub_spare) {
+        uint32_t per_row = conv_extent(g->pw, g);
+        g->max_tile_h = per_row * 2 <= cfg->acc_rows / 2 ? (cfg->acc_rows / 2 / per_row - 1) / g->ps + 1 : 1;
+    }
     memset(pl, 0, sizeof *pl);
     pl->groups = l->op == MXU_LAYER_FC || !l->groups ? 1 : l->groups;
     pl->macs = (uint64_t)g->n * g->oh * g->ow * g->cout * g->kh * g->kw * (g->cin / pl->groups);
@@ -253,7 +266,7 @@ int mxu_plan_conv(const mxu_builder *b, const mxu_layer *l, struct mxu_conv_plan
 {
     struct geom g;
     const mxu_program *p = mxu_builder_program((mxu_builder *)b);
-    return plan_with_geom(mxu_builder_config(b), p, l, &g, plan);
+    return plan_with_geom(mxu_builder_config(b), p, l, 0, &g, plan);
 }
 
 /* ---- emission ----------------------------------------------------------- */
@@ -288,6 +301,7 @@ struct lowering {
     struct mxu_slots slots;
     struct slot_cache wb, param;
     struct step ring[2]; /* the step being computed and the one being loaded */
+    const struct mxu_input_hook *hook;
 };
 
 static void decode_step(const struct lowering *L, uint32_t i, struct step *s)
@@ -373,12 +387,18 @@ static int load_chunk(struct lowering *L, const struct step *s, uint32_t kc, uin
 {
     const struct mxu_conv_plan *pl = &L->pl;
     uint32_t cnt = pl->cin_g - kc * L->cfg->rows;
+    int src = L->in_region;
+    if (L->hook) {
+        uint32_t y0 = s->iy0 < 0 ? 0 : (uint32_t)s->iy0, y1 = (uint32_t)(s->iy0 + (int32_t)s->th);
+        if ((src = L->hook->rows(L->hook->ctx, s->img, y0, y1 < L->g.h ? y1 : L->g.h)) < 0)
+            return src;
+    }
     struct mxu_window w = {
         .tensor_addr = L->p->tensors[L->l->input].dram_addr, .h = L->g.h, .w = L->g.w,
         .pixel_bytes = L->g.cin, .img = s->img, .c0 = s->grp * pl->cin_g + kc * L->cfg->rows,
         .channels = cnt < L->cfg->rows ? cnt : L->cfg->rows, .y0 = s->iy0, .x0 = s->ix0,
         .rows = s->th, .cols = s->tw, .pad_value = L->zp_in, .fill_addr = L->zp_addr,
-        .dst_line = line, .src_region = L->in_region, .dst_region = slot, .layer = L->l->name};
+        .dst_line = line, .src_region = src, .dst_region = slot, .layer = L->l->name};
     return mxu_emit_window_load(L->b, &w);
 }
 
@@ -432,11 +452,23 @@ static int load_params(struct lowering *L, struct step *s)
     return miss ? mxu_emit_load(L->b, &d, -1, L->param.region[s->param_slot]) : MXU_OK;
 }
 
+/* Let an input hook work towards the rows of the tile after step s's. */
+static int hook_ahead(struct lowering *L, const struct step *s)
+{
+    uint64_t next = ((uint64_t)s->tile_index + 1) * L->pl.nb * L->n_pieces;
+    if (!L->hook || next >= L->n_steps)
+        return MXU_OK;
+    struct step t;
+    decode_step(L, (uint32_t)next, &t);
+    uint32_t y1 = (uint32_t)(t.iy0 + (int32_t)t.th);
+    return L->hook->ahead(L->hook->ctx, t.img, y1 < L->g.h ? y1 : L->g.h);
+}
+
 static int step_loads(struct lowering *L, uint32_t i)
 {
     struct step *s = &L->ring[i % 2];
-    int rc = MXU_OK;
     decode_step(L, i, s);
+    int rc = hook_ahead(L, s);
     if (i == 0 && L->lut_region >= 0) {
         struct mxu_load d = {.mem = MXU_MEM_LUT, .dram_addr = L->lut_addr, .elem_bytes = 256,
                              .n0 = 1, .n1 = 1, .n2 = 1};
@@ -577,15 +609,16 @@ static int emit_compute(void *ctx, uint32_t i)
     return step_compute((struct lowering *)ctx, i);
 }
 
-static int lower_conv(mxu_builder *b, const mxu_layer *l)
+int mxu_lower_conv_hooked(mxu_builder *b, const mxu_layer *l, const struct mxu_input_hook *hook)
 {
     struct lowering L;
     memset(&L, 0, sizeof L);
+    L.hook = hook;
     L.b = b;
     L.cfg = mxu_builder_config(b);
     L.p = mxu_builder_program(b);
     L.l = l;
-    int rc = plan_with_geom(L.cfg, L.p, l, &L.g, &L.pl);
+    int rc = plan_with_geom(L.cfg, L.p, l, hook ? hook->ub_spare : 0, &L.g, &L.pl);
     if (rc)
         return rc;
     L.zp_in = L.p->tensors[l->input].zero_point;
@@ -604,6 +637,11 @@ static int lower_conv(mxu_builder *b, const mxu_layer *l)
     return rc;
 }
 
+static int lower_conv(mxu_builder *b, const mxu_layer *l)
+{
+    return mxu_lower_conv_hooked(b, l, NULL);
+}
+
 int mxu_lower_layer(mxu_builder *b, uint32_t index)
 {
     const mxu_program *p = mxu_builder_program(b);
@@ -611,7 +649,14 @@ int mxu_lower_layer(mxu_builder *b, uint32_t index)
         return mxu_fail(MXU_ERR_INVAL, "no layer %u", index);
     const mxu_layer *l = &p->layers[index];
     switch (l->op) {
-    case MXU_LAYER_CONV2D:
+    case MXU_LAYER_CONV2D: {
+        struct mxu_conv_plan pl;
+        struct mxu_s2d s;
+        int rc = mxu_plan_conv(b, l, &pl);
+        if (rc == MXU_OK && mxu_s2d_choose(mxu_builder_config(b), p, l, pl.taps * pl.kc, &s))
+            return mxu_lower_s2d(b, l, &s);
+        return rc ? rc : lower_conv(b, l);
+    }
     case MXU_LAYER_FC:
         return lower_conv(b, l);
     case MXU_LAYER_MAXPOOL:

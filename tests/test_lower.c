@@ -20,6 +20,14 @@ Test(lower, random_layers_small_buffers)
     run_random_layers("model", "rows=4,cols=8,ub_lines=512,acc=64,wb=64,params=2,dram=4M", NULL, 5000, 300, 400000);
 }
 
+Test(lower, space_to_depth_16x16) { run_blocked_layers("model", "rows=16,cols=16,dram=4M", 1, 60); }
+Test(lower, space_to_depth_8x8) { run_blocked_layers("model", "rows=8,cols=8,dram=4M", 2, 40); }
+Test(lower, space_to_depth_nonsquare) { run_blocked_layers("model", "rows=16,cols=8,dram=4M", 3, 40); }
+Test(lower, space_to_depth_small_buffers)
+{
+    run_blocked_layers("model", "rows=8,cols=8,ub_lines=1024,acc=64,wb=128,params=2,dram=4M", 4, 30);
+}
+
 Test(lower, impossible_shape_names_the_limit)
 {
     mxu_hw_config cfg;

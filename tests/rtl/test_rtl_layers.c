@@ -18,3 +18,5 @@ Test(rtl_layers, fast_array_model_16x16)
 {
     run_random_layers("rtl", "rows=16,cols=16", "array=model", 5000, 40, 200000);
 }
+Test(rtl_layers, space_to_depth_16x16) { run_blocked_layers("rtl", "rows=16,cols=16", 5, 8); }
+Test(rtl_layers, space_to_depth_8x8) { run_blocked_layers("rtl", "rows=8,cols=8", 6, 8); }

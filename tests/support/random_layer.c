@@ -223,3 +223,65 @@ void run_random_layers(const char *backend, const char *arch, const char *option
         mxu_program_free(p);
     }
 }
+
+/* Strided convolutions with few channels and no padding: the shapes the tiler
+ * lowers through space-to-depth (lower_s2d.c), AlexNet conv1's kind. */
+static struct mxu_layer_desc blocked_desc(struct rng *r)
+{
+    struct mxu_layer_desc d = {.name = "blocked", .op = MXU_LAYER_CONV2D, .groups = 1,
+                               .dil_h = 1, .dil_w = 1, .act_min = -128, .act_max = 127};
+    d.n = (uint32_t)rng_range(r, 1, 2);
+    d.cin = (uint32_t)rng_range(r, 1, 3);
+    d.stride_h = d.stride_w = (uint32_t)rng_range(r, 2, 4);
+    d.kh = d.stride_h + (uint32_t)rng_range(r, 1, 2 * (int32_t)d.stride_h);
+    d.kw = rng_range(r, 0, 3) ? d.kh : d.stride_h + (uint32_t)rng_range(r, 0, 2 * (int32_t)d.stride_h);
+    d.h = d.kh + (uint32_t)rng_range(r, 0, 30);
+    d.w = d.kw + (uint32_t)rng_range(r, 0, 30);
+    d.cout = (uint32_t)rng_range(r, 1, 40);
+    if (rng_range(r, 0, 3) == 0)
+        d.pool_k = 2, d.pool_s = (uint32_t)rng_range(r, 1, 2);
+    if (rng_range(r, 0, 2) == 0)
+        d.act_min = (int32_t)rng_range(r, -128, 0);
+    d.zp_in = rng_range(r, -128, 127);
+    d.zp_out = rng_range(r, -128, 127);
+    return d;
+}
+
+static int has_blocked_tensor(const mxu_program *p)
+{
+    for (uint32_t i = 0; i < p->n_tensors; i++)
+        if (strstr(p->tensors[i].name, ".s2d"))
+            return 1;
+    return 0;
+}
+
+void run_blocked_layers(const char *backend, const char *arch, uint64_t first_seed, int count)
+{
+    mxu_hw_config cfg;
+    char uri[160];
+    int blocked = 0, tries = 0;
+    mxu_config_default(&cfg);
+    cr_assert_eq(mxu_config_parse(&cfg, arch), MXU_OK, "%s", mxu_error_detail());
+    cr_assert_eq(mxu_config_validate(&cfg), MXU_OK, "%s", mxu_error_detail());
+    snprintf(uri, sizeof uri, "%s:%s", backend, arch);
+    for (int i = 0; blocked < count && tries < 40 * count; i++, tries++) {
+        struct rng r = {first_seed + (uint64_t)i * 0x9E3779B97F4A7C15ull};
+        struct mxu_layer_desc d = blocked_desc(&r);
+        uint32_t oh, ow;
+        mxu_layer_desc_out(&d, &oh, &ow);
+        if (!oh || !ow)
+            continue;
+        mxu_program *p = NULL;
+        int rc = mxu_build_layer_program(&cfg, &d, first_seed + (uint64_t)i, &p);
+        cr_assert_eq(rc, MXU_OK, "case %d: %s", i, mxu_error_detail());
+        if (has_blocked_tensor(p)) { /* the other shapes are the random layers' job */
+            blocked++;
+            rc = run_and_compare(uri, p, (uint64_t)i, NULL);
+            cr_assert_eq(rc, MXU_OK, "%s case %d (n%u %ux%ux%u k%ux%u s%u cout %u pool %u/%u): %s",
+                         uri, i, d.n, d.h, d.w, d.cin, d.kh, d.kw, d.stride_h, d.cout, d.pool_k,
+                         d.pool_s, mxu_error_detail());
+        }
+        mxu_program_free(p);
+    }
+    cr_assert_eq(blocked, count, "only %d of %d tries went through space-to-depth", blocked, tries);
+}

@@ -37,4 +37,9 @@ int run_and_compare(const char *uri, const mxu_program *p, uint64_t input_seed, 
 void run_random_layers(const char *backend, const char *arch, const char *options,
                        uint64_t first_seed, int count, uint64_t max_macs);
 
+/* Criterion body: `count` random strided few-channel convolutions without
+ * padding that the tiler lowers through space-to-depth, run on backend for
+ * arch; asserts every output is bit-exact (and that count such shapes came up). */
+void run_blocked_layers(const char *backend, const char *arch, uint64_t first_seed, int count);
+
 #endif
