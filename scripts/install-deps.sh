@@ -28,7 +28,8 @@ for g in "${groups[@]}"; do
         fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
         plots) packages+=(gnuplot-nox) ;;
         synth) packages+=(yosys) ;;
-        train) packages+=(python3-torch python3-onnx python3-numpy dataset-fashion-mnist) ;;
+        train) packages+=(python3-torch libopenblas0-pthread python3-onnx python3-numpy
+                          dataset-fashion-mnist) ;;
     esac
 done
 
