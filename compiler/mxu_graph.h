@@ -103,6 +103,10 @@ typedef struct mxu_node {
      * Flatten of NCHW, Darknet's CHW memory): weights columns are in CHW order
      * and the back end permutes them to NHWC order. */
     int flatten_chw;
+    /* Pre-quantized FC with per-tensor weight scales from TFLite: its multiplier
+     * is (double)(float)(in_scale * w_scale) / out_scale, the product rounded to
+     * float first, as TFLite's GetQuantizedConvolutionMultipler computes it. */
+    int fc_float_product;
     struct mxu_batchnorm bn; /* BATCHNORM, or a conv with batch_normalize before folding */
     int has_bn;
 
@@ -134,6 +138,10 @@ typedef struct mxu_graph {
     int outputs[MXU_NODE_MAX_INPUTS];
     struct mxu_preprocess pre;
     int has_pre;          /* pre came from the model */
+    /* From the model's metadata (ONNX "mxu.float_accuracy", "mxu.classes"), for the
+     * program's metadata lines float_accuracy= and classes=. */
+    float float_accuracy; /* fraction in (0, 1]; 0 = unknown */
+    char classes[1024];   /* "name,name,..."; "" = none */
 } mxu_graph;
 
 int mxu_graph_new(const char *name, mxu_graph **out);

@@ -186,6 +186,21 @@ static int pair_key(struct asm_ctx *a, const char *val, int col, const char *wha
     return MXU_OK;
 }
 
+/* code=FIRST,COUNT: the layer's instruction range. */
+static int code_key(struct asm_ctx *a, const char *val, int col, mxu_layer *l)
+{
+    int64_t v[2];
+    int n;
+    int rc = int_list(a, val, col, 2, 0, UINT32_MAX, "code", v, &n);
+    if (rc)
+        return rc;
+    if (n != 2)
+        return asm_error(a, col, "code takes FIRST,COUNT");
+    l->code_first = (uint32_t)v[0];
+    l->code_count = (uint32_t)v[1];
+    return MXU_OK;
+}
+
 static int layer_pad(struct asm_ctx *a, const char *val, int col, mxu_layer *l)
 {
     int64_t v[4];
@@ -263,6 +278,10 @@ static int layer_key(struct asm_ctx *a, struct layer_src *s, const struct asm_to
         return pair_key(a, v, col, "dil", &l->dil_h, &l->dil_w);
     if (strcmp(key, "pool") == 0)
         return pair_key(a, v, col, "pool", &l->pool_k, &l->pool_s);
+    if (strcmp(key, "factor") == 0)
+        return pair_key(a, v, col, "factor", &l->stride_h, &l->stride_w);
+    if (strcmp(key, "code") == 0)
+        return code_key(a, v, col, l);
     if (strcmp(key, "pad") == 0)
         return layer_pad(a, v, col, l);
     if (strcmp(key, "groups") == 0)
@@ -297,6 +316,8 @@ static int array_counts(struct asm_ctx *a, struct layer_src *s, uint64_t count[A
     memset(count, 0, ARR_COUNT * sizeof count[0]);
     if (l->op == MXU_LAYER_ADD)
         count[ARR_ADD_PARAMS] = MXU_ADD_PARAMS_COUNT;
+    if (l->op == MXU_LAYER_LUT)
+        count[ARR_LUT] = 256;
     if (l->op != MXU_LAYER_CONV2D && l->op != MXU_LAYER_FC)
         return MXU_OK;
     if (l->cout == 0)
@@ -503,7 +524,7 @@ static int layer_arrays(struct asm_ctx *a, struct layer_src *s)
         rc = asm_error(a, s->wscale_col, "a %s layer has no weights to scale", asm_op_names[l->op]);
     if (!rc && l->op == MXU_LAYER_ADD && !s->arr[ARR_ADD_PARAMS])
         rc = add_params_from_scales(a, s);
-    if (!rc && !s->flags_set && l->lut != MXU_NONE)
+    if (!rc && !s->flags_set && l->lut != MXU_NONE && l->op != MXU_LAYER_LUT)
         l->flags |= MXU_LAYER_F_LUT;
     return rc;
 }
@@ -527,21 +548,19 @@ int asm_dir_layer(struct asm_ctx *a, const struct asm_line *l)
     layer_defaults(&s.l);
     s.op_col = l->tok[1].col;
     s.name_col = l->tok[2].col;
-    int rc = lookup_word(a, &l->tok[1], asm_op_names, 6, "layer op", &s.l.op);
-    if (!rc)
+    int rc = lookup_word(a, &l->tok[1], asm_op_names, MXU_LAYER_OP_LIMIT, "layer op", &s.l.op);
+    if (!rc) /* names may repeat, as in programs (a compiler's unnamed nodes) */
         rc = asm_name(a, &l->tok[2], "layer", s.l.name);
-    for (uint32_t i = 0; !rc && i < a->p->n_layers; i++)
-        if (strcmp(a->p->layers[i].name, s.l.name) == 0)
-            rc = asm_error(a, s.name_col, "layer '%s' is already defined", s.l.name);
     for (int i = 3; i < l->n && !rc; i++)
         rc = layer_key(a, &s, &l->tok[i]);
     if (rc)
         return rc;
     if (s.l.input == MXU_NONE || s.l.output == MXU_NONE)
         return asm_error(a, s.op_col, "a layer needs in=TENSOR and out=TENSOR");
-    if ((s.l.op == MXU_LAYER_ADD) != (s.l.input2 != MXU_NONE))
-        return asm_error(a, s.op_col, "in2=TENSOR is %s for %s", s.l.op == MXU_LAYER_ADD ? "needed" : "only",
-                         s.l.op == MXU_LAYER_ADD ? "add" : "add layers");
+    int two_inputs = s.l.op == MXU_LAYER_ADD || s.l.op == MXU_LAYER_CONCAT;
+    if (two_inputs != (s.l.input2 != MXU_NONE))
+        return asm_error(a, s.op_col, "in2=TENSOR is %s for %s", two_inputs ? "needed" : "only",
+                         two_inputs ? asm_op_names[s.l.op] : "add and concat layers");
     int32_t min = s.l.act_min, max = s.l.act_max;
     apply_clamp(a, &s, min, max);
     rc = layer_arrays(a, &s);
@@ -573,6 +592,10 @@ int asm_dir_pack(struct asm_ctx *a, const struct asm_line *l)
     if (li == a->p->n_layers)
         return asm_error(a, l->tok[1].col, "no layer named '%s' (declare it with .layer first)",
                          l->tok[1].text);
+    for (uint32_t other = li + 1; other < a->p->n_layers; other++)
+        if (strcmp(a->p->layers[other].name, l->tok[1].text) == 0)
+            return asm_error(a, l->tok[1].col, "layers %u and %u are both named '%s': .pack needs "
+                             "a unique name", li, other, l->tok[1].text);
     rc = asm_flush_segment(a);
     if (rc)
         return rc;

@@ -13,7 +13,8 @@ const char *const asm_mem_names[4] = {"ub", "wb", "param", "lut"};
 const char *const asm_role_names[4] = {"?", "input", "output", "activation"};
 const char *const asm_dtype_names[3] = {"?", "int8", "int32"};
 const char *const asm_layout_names[3] = {"?", "nhwc", "nc"};
-const char *const asm_op_names[6] = {"?", "conv2d", "fc", "maxpool", "avgpool", "add"};
+const char *const asm_op_names[MXU_LAYER_OP_LIMIT] = {"?",       "conv2d", "fc",       "maxpool", "avgpool",
+                                                       "add",     "softmax", "concat", "upsample", "lut"};
 
 int asm_lookup(const char *const *names, int n, const char *s)
 {

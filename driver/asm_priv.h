@@ -89,7 +89,7 @@ extern const char *const asm_mem_names[4];  /* enum MEM: ub wb param lut */
 extern const char *const asm_role_names[4]; /* index = enum mxu_role */
 extern const char *const asm_dtype_names[3];
 extern const char *const asm_layout_names[3];
-extern const char *const asm_op_names[6];   /* index = enum mxu_layer_op */
+extern const char *const asm_op_names[MXU_LAYER_OP_LIMIT]; /* index = enum mxu_layer_op */
 int asm_lookup(const char *const *names, int n, const char *s); /* index or -1 */
 
 /* Walk the code as the device's decoder does: index of the first instruction

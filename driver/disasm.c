@@ -169,8 +169,19 @@ static void put_code(const mxu_program *p, FILE *out)
                 name = mxu_isa_errors[i].name;
         fprintf(out, ".allow_invalid ; instruction %ld: %s\n", bad, name);
     }
+    uint32_t next_layer = 0;
     for (uint32_t i = 0; i < p->n_insns; i++) {
         char line[400];
+        while (next_layer < p->n_layers && (!p->layers[next_layer].code_count ||
+                                            p->layers[next_layer].code_first < i))
+            next_layer++;
+        if (next_layer < p->n_layers && p->layers[next_layer].code_first == i) {
+            const mxu_layer *l = &p->layers[next_layer];
+            fprintf(out, "; ---- layer %u ", next_layer);
+            put_string(out, l->name, 1); /* quoted and escaped: stays one comment line */
+            fprintf(out, " (%s): instructions %u..%u\n", mxu_layer_op_name(l->op), i,
+                    i + l->code_count - 1);
+        }
         mxu_disasm_insn(p->insns[i], line, sizeof line);
         fprintf(out, "%-64s ; %u\n", line, i);
     }
@@ -197,7 +208,7 @@ static void put_tensor_ref(const mxu_program *p, FILE *out, const char *key, uin
 
 static void put_layer(const mxu_program *p, const mxu_layer *l, FILE *out)
 {
-    fprintf(out, ".layer %s ", l->op < 6 ? asm_op_names[l->op] : "?");
+    fprintf(out, ".layer %s ", l->op < MXU_LAYER_OP_LIMIT ? asm_op_names[l->op] : "?");
     put_string(out, l->name, 0);
     put_tensor_ref(p, out, "in", l->input);
     if (l->input2 != MXU_NONE)
@@ -213,6 +224,8 @@ static void put_layer(const mxu_program *p, const mxu_layer *l, FILE *out)
     for (int i = 0; i < 6; i++)
         if (offs[i] != MXU_NONE)
             fprintf(out, " %s=@%u", keys[i], offs[i]);
+    if (l->code_count)
+        fprintf(out, " code=%u,%u", l->code_first, l->code_count);
     fputc('\n', out);
 }
 

@@ -22,7 +22,7 @@
 /* ---- file layout constants (docs/program-format.md) ------------------------ */
 
 static const uint8_t mxp_magic[8] = {'M', 'X', 'U', 'P', 'R', 'O', 'G', 0};
-#define MXP_FORMAT_MAJOR 1u
+#define MXP_FORMAT_MAJOR 2u
 #define MXP_FORMAT_MINOR 0u
 #define MXP_HEADER_BYTES 24u
 #define MXP_SECTION_HEADER_BYTES 8u
@@ -46,7 +46,7 @@ enum mxp_section {
 #define MXP_SEGMENT_HEADER_BYTES (MXU_NAME_LEN + 8u)
 #define MXP_TABLE_HEADER_BYTES 8u
 #define MXP_TENSOR_BYTES (MXU_NAME_LEN + 48u)
-#define MXP_LAYER_FIELDS 28u /* 27 fields + one reserved word */
+#define MXP_LAYER_FIELDS 32u /* 27 fields, a reserved word, the code range, 2 reserved */
 #define MXP_LAYER_BYTES (MXU_NAME_LEN + 4u * MXP_LAYER_FIELDS)
 
 static const char *section_name(uint32_t type)
@@ -566,16 +566,44 @@ static int lfail(const struct layer_ctx *c, const char *fmt, ...)
                  c->index, c->l->name, msg);
 }
 
+const char *mxu_layer_op_name(uint32_t op)
+{
+    static const char *const names[MXU_LAYER_OP_LIMIT] = {
+        "?", "conv2d", "fc", "maxpool", "avgpool", "add", "softmax", "concat", "upsample", "lut",
+    };
+    return op < MXU_LAYER_OP_LIMIT ? names[op] : "?";
+}
+
 static const char *op_name(uint32_t op)
 {
-    switch (op) {
-    case MXU_LAYER_CONV2D: return "conv2d";
-    case MXU_LAYER_FC: return "fc";
-    case MXU_LAYER_MAXPOOL: return "maxpool";
-    case MXU_LAYER_AVGPOOL: return "avgpool";
-    case MXU_LAYER_ADD: return "add";
-    }
-    return "?";
+    return mxu_layer_op_name(op);
+}
+
+int mxu_layer_op_host_only(uint32_t op)
+{
+    return op >= MXU_LAYER_SOFTMAX && op < MXU_LAYER_OP_LIMIT;
+}
+
+int mxu_program_has_ranges(const mxu_program *p)
+{
+    for (uint32_t i = 0; p && i < p->n_layers; i++)
+        if (p->layers[i].code_count)
+            return 1;
+    return 0;
+}
+
+static int is_finish(const uint64_t insn[MXU_INSN_WORDS])
+{
+    return mxu_insn_get(insn, MXU_F_OP_POS, MXU_F_OP_BITS) == MXU_OP_FINISH;
+}
+
+int mxu_layer_on_host(const mxu_program *p, uint32_t index)
+{
+    if (!p || index >= p->n_layers || p->layers[index].code_count)
+        return 0;
+    if (mxu_layer_op_host_only(p->layers[index].op) || mxu_program_has_ranges(p))
+        return 1;
+    return p->n_insns == 0 || (p->n_insns == 1 && is_finish(p->insns[0]));
 }
 
 /* The tensor a layer names in `field`, which must exist and be int8. */
@@ -723,6 +751,91 @@ static int check_layer_add(const struct layer_ctx *c, const mxu_tensor *in, cons
     return MXU_OK;
 }
 
+static int same_shape(const mxu_tensor *a, const mxu_tensor *b)
+{
+    return a->ndims == b->ndims && memcmp(a->dims, b->dims, sizeof a->dims) == 0;
+}
+
+static int same_quant(const mxu_tensor *a, const mxu_tensor *b)
+{
+    return a->scale == b->scale && a->zero_point == b->zero_point;
+}
+
+/* Softmax: one shape; the output quantization TFLite's int8 kernel requires;
+ * an input scale whose multiplier TFLite's preprocessing can represent. */
+static int check_layer_softmax(const struct layer_ctx *c, const mxu_tensor *in, const mxu_tensor *out)
+{
+    struct mxu_softmax_params sp;
+    if (!same_shape(in, out))
+        return lfail(c, "output '%s' does not have the shape of input '%s'", out->name, in->name);
+    if (out->scale != MXU_SOFTMAX_OUT_SCALE || out->zero_point != MXU_SOFTMAX_OUT_ZP)
+        return lfail(c, "output '%s' has scale %g and zero point %d; int8 softmax needs 1/256 and -128",
+                     out->name, (double)out->scale, out->zero_point);
+    if (mxu_softmax_params_from_scale(in->scale, 1.0f, &sp) != MXU_OK)
+        return lfail(c, "input '%s': %s", in->name, mxu_error_detail());
+    return MXU_OK;
+}
+
+/* Concat along the last axis: equal leading dims, channels add up, and one
+ * quantization for all three tensors (so it is a byte copy). */
+static int check_layer_concat(const struct layer_ctx *c, const mxu_tensor *in, const mxu_tensor *out)
+{
+    const mxu_tensor *in2;
+    int rc = layer_tensor(c, "input2", c->l->input2, &in2);
+    if (rc)
+        return rc;
+    const mxu_tensor *ts[3] = {in, in2, out};
+    for (int i = 1; i < 3; i++) {
+        if (ts[i]->layout != in->layout || ts[i]->ndims != in->ndims)
+            return lfail(c, "tensor '%s' does not have the layout of input '%s'", ts[i]->name,
+                         in->name);
+        if (!same_quant(ts[i], in))
+            return lfail(c, "tensor '%s' is quantized differently from input '%s' (concat needs one scale and zero point)",
+                         ts[i]->name, in->name);
+    }
+    uint32_t last = in->ndims - 1;
+    for (uint32_t d = 0; d < last; d++)
+        if (in2->dims[d] != in->dims[d] || out->dims[d] != in->dims[d])
+            return lfail(c, "dims[%u] differ: %u, %u, %u (only the last axis may)", d, in->dims[d],
+                         in2->dims[d], out->dims[d]);
+    if ((uint64_t)in->dims[last] + in2->dims[last] != out->dims[last])
+        return lfail(c, "output '%s' has %u channels, expected %u + %u", out->name, out->dims[last],
+                     in->dims[last], in2->dims[last]);
+    return MXU_OK;
+}
+
+static int check_layer_upsample(const struct layer_ctx *c, const mxu_tensor *in, const mxu_tensor *out)
+{
+    const mxu_layer *l = c->l;
+    int rc = need_nhwc(c, "input", in);
+    if (!rc)
+        rc = need_nhwc(c, "output", out);
+    if (rc)
+        return rc;
+    if (!l->stride_h || l->stride_h != l->stride_w)
+        return lfail(c, "factor (stride) %ux%u must be one value of at least 1", l->stride_h,
+                     l->stride_w);
+    uint64_t f = l->stride_h;
+    if (out->dims[0] != in->dims[0] || out->dims[1] != in->dims[1] * f ||
+        out->dims[2] != in->dims[2] * f || out->dims[3] != in->dims[3])
+        return lfail(c, "output '%s' is %ux%ux%ux%u, expected %ux%llux%llux%u", out->name,
+                     out->dims[0], out->dims[1], out->dims[2], out->dims[3], in->dims[0],
+                     (unsigned long long)(in->dims[1] * f), (unsigned long long)(in->dims[2] * f),
+                     in->dims[3]);
+    if (!same_quant(in, out))
+        return lfail(c, "output '%s' is quantized differently from input '%s'", out->name, in->name);
+    return MXU_OK;
+}
+
+static int check_layer_lut(const struct layer_ctx *c, const mxu_tensor *in, const mxu_tensor *out,
+                           struct array_sizes *sz)
+{
+    if (!same_shape(in, out))
+        return lfail(c, "output '%s' does not have the shape of input '%s'", out->name, in->name);
+    sz->lut = 256;
+    return MXU_OK;
+}
+
 /* One host-blob array: absent, or inside the blob (int32 arrays 4-aligned). */
 static int check_array(const struct layer_ctx *c, const char *what, uint32_t offset,
                        uint64_t bytes, int required, int int32)
@@ -756,7 +869,8 @@ static int check_layer_arrays(const struct layer_ctx *c, const struct array_size
     if (!rc)
         rc = check_array(c, "shift", l->shift, sz->per_channel, conv, 1);
     if (!rc)
-        rc = check_array(c, "lut", l->lut, sz->lut, (l->flags & MXU_LAYER_F_LUT) != 0, 0);
+        rc = check_array(c, "lut", l->lut, sz->lut,
+                         (l->flags & MXU_LAYER_F_LUT) != 0 || l->op == MXU_LAYER_LUT, 0);
     if (!rc)
         rc = check_array(c, "add_params", l->add_params, sz->add_params,
                          l->op == MXU_LAYER_ADD, 1);
@@ -771,8 +885,8 @@ static int check_layer(const struct checker *ck, uint32_t i)
     const char *why = name_problem_in(l->name, CK_FILE(ck));
     if (why)
         return lfail(&c, "%s", why);
-    if (l->op < MXU_LAYER_CONV2D || l->op > MXU_LAYER_ADD)
-        return lfail(&c, "op %u is not a layer operation (1..5)", l->op);
+    if (l->op < MXU_LAYER_CONV2D || l->op >= MXU_LAYER_OP_LIMIT)
+        return lfail(&c, "op %u is not a layer operation (1..%u)", l->op, MXU_LAYER_OP_LIMIT - 1);
     if (l->flags & ~MXU_LAYER_F_LUT)
         return lfail(&c, "flags 0x%x has unknown bits", l->flags);
     if (l->act_min < -128 || l->act_max > 127 || l->act_min > l->act_max)
@@ -781,8 +895,14 @@ static int check_layer(const struct checker *ck, uint32_t i)
         (l->pool_k && l->op != MXU_LAYER_CONV2D))
         return lfail(&c, "pool %u,%u: a fused pool needs a conv2d and both values >= 1",
                      l->pool_k, l->pool_s);
-    if (l->op != MXU_LAYER_ADD && l->input2 != MXU_NONE)
-        return lfail(&c, "input2 is %u but only add has a second input", l->input2);
+    int two_inputs = l->op == MXU_LAYER_ADD || l->op == MXU_LAYER_CONCAT;
+    if (!two_inputs && l->input2 != MXU_NONE)
+        return lfail(&c, "input2 is %u but only add and concat have a second input", l->input2);
+    if (l->code_count == 0 && l->code_first != 0)
+        return lfail(&c, "code_first is %u without instructions (must be 0)", l->code_first);
+    if (l->code_count && mxu_layer_op_host_only(l->op))
+        return lfail(&c, "a %s layer runs on the host and owns no instructions (code_count %u)",
+                     op_name(l->op), l->code_count);
     if ((l->flags & MXU_LAYER_F_LUT) && l->op != MXU_LAYER_CONV2D && l->op != MXU_LAYER_FC)
         return lfail(&c, "only conv2d and fc layers can apply a LUT");
     const mxu_tensor *in, *out;
@@ -796,9 +916,42 @@ static int check_layer(const struct checker *ck, uint32_t i)
     case MXU_LAYER_CONV2D: rc = check_layer_conv(&c, in, out, &sz); break;
     case MXU_LAYER_FC: rc = check_layer_fc(&c, in, out, &sz); break;
     case MXU_LAYER_ADD: rc = check_layer_add(&c, in, out, &sz); break;
+    case MXU_LAYER_SOFTMAX: rc = check_layer_softmax(&c, in, out); break;
+    case MXU_LAYER_CONCAT: rc = check_layer_concat(&c, in, out); break;
+    case MXU_LAYER_UPSAMPLE: rc = check_layer_upsample(&c, in, out); break;
+    case MXU_LAYER_LUT: rc = check_layer_lut(&c, in, out, &sz); break;
     default: rc = check_layer_pool(&c, in, out); break;
     }
     return rc ? rc : check_layer_arrays(&c, &sz);
+}
+
+/* Code ranges: inside the code, ending with a FINISH, increasing with the
+ * layer order and not overlapping. */
+static int check_ranges(const struct checker *ck)
+{
+    const mxu_program *p = ck->p;
+    uint64_t prev_end = 0;
+    uint32_t prev = 0;
+    for (uint32_t i = 0; i < p->n_layers; i++) {
+        const mxu_layer *l = &p->layers[i];
+        if (!l->code_count)
+            continue;
+        struct layer_ctx c = {ck, l, i, (ck->lo ? ck->lo->layer_off : 0) + (uint64_t)i * MXP_LAYER_BYTES};
+        uint64_t end = (uint64_t)l->code_first + l->code_count;
+        if (end > p->n_insns)
+            return lfail(&c, "code range [%u, %llu) is outside the code (%u instructions)",
+                         l->code_first, (unsigned long long)end, p->n_insns);
+        if (l->code_first < prev_end)
+            return lfail(&c, "code range [%u, %llu) overlaps or precedes layer %u's [.., %llu)",
+                         l->code_first, (unsigned long long)end, prev,
+                         (unsigned long long)prev_end);
+        if (!is_finish(p->insns[end - 1]))
+            return lfail(&c, "instruction %llu, the last of its code range, is not a FINISH",
+                         (unsigned long long)(end - 1));
+        prev_end = end;
+        prev = i;
+    }
+    return MXU_OK;
 }
 
 static int validate(const struct checker *ck)
@@ -813,6 +966,8 @@ static int validate(const struct checker *ck)
         rc = check_tensors(ck);
     for (uint32_t i = 0; !rc && i < p->n_layers; i++)
         rc = check_layer(ck, i);
+    if (!rc)
+        rc = check_ranges(ck);
     if (!rc && p->host_blob_bytes && !p->host_blob)
         rc = failv(ck, "host blob of %u bytes has no data", p->host_blob_bytes);
     return rc;
@@ -899,6 +1054,7 @@ static void layer_words(const mxu_layer *l, uint32_t v[MXP_LAYER_FIELDS])
         l->pad_top, l->pad_left, l->pad_bottom, l->pad_right,
         (uint32_t)l->act_min, (uint32_t)l->act_max, l->pool_k, l->pool_s,
         l->weights, l->bias, l->multiplier, l->shift, l->lut, l->add_params, 0,
+        l->code_first, l->code_count, 0, 0,
     };
     memcpy(v, w, sizeof w);
 }
@@ -1025,6 +1181,10 @@ static int read_header(struct reader *r)
         return FMT("bad magic at offset 0: not an .mxp program file");
     unsigned fmaj = get_u16(b + 8), fmin = get_u16(b + 10);
     unsigned imaj = get_u16(b + 12), imin = get_u16(b + 14);
+    if (fmaj == 1)
+        return FMT("format version %u.%u at offset 8 is the old format 1, which this reader no "
+                   "longer reads (format 2 added code ranges to layer records): rebuild the "
+                   "program with this version's mxu asm / mxu compile", fmaj, fmin);
     if (fmaj != MXP_FORMAT_MAJOR)
         return FMT("format version %u.%u at offset 8 is %s this reader's %u.%u", fmaj, fmin,
                    fmaj > MXP_FORMAT_MAJOR ? "newer than" : "incompatible with",
@@ -1210,9 +1370,9 @@ static int read_layers(const struct reader *r, const struct section *s, mxu_prog
         uint32_t v[MXP_LAYER_FIELDS];
         for (unsigned k = 0; k < MXP_LAYER_FIELDS; k++)
             v[k] = get_u32(b + MXU_NAME_LEN + 4 * k);
-        if (v[MXP_LAYER_FIELDS - 1])
-            return FMT("LAYER section, record at offset %zu: reserved word is not 0",
-                       (size_t)(b - r->buf));
+        if (v[27] || v[30] || v[31])
+            return FMT("LAYER section, record at offset %zu: reserved word is not 0 (word %u)",
+                       (size_t)(b - r->buf), v[27] ? 27u : v[30] ? 30u : 31u);
         mxu_layer *l = &p->layers[i];
         *l = (mxu_layer){.op = v[0], .flags = v[1], .input = v[2], .input2 = v[3], .output = v[4],
                          .cout = v[5], .kh = v[6], .kw = v[7], .stride_h = v[8], .stride_w = v[9],
@@ -1220,7 +1380,8 @@ static int read_layers(const struct reader *r, const struct section *s, mxu_prog
                          .pad_left = v[14], .pad_bottom = v[15], .pad_right = v[16],
                          .act_min = (int32_t)v[17], .act_max = (int32_t)v[18], .pool_k = v[19],
                          .pool_s = v[20], .weights = v[21], .bias = v[22], .multiplier = v[23],
-                         .shift = v[24], .lut = v[25], .add_params = v[26]};
+                         .shift = v[24], .lut = v[25], .add_params = v[26],
+                         .code_first = v[28], .code_count = v[29]};
         memcpy(l->name, b, MXU_NAME_LEN);
     }
     p->n_layers = n;

@@ -33,14 +33,21 @@ typedef struct mxu_tensor {
 } mxu_tensor;
 
 /* A layer the program computes, recorded so `--check` can run the golden
- * kernels on the same inputs. Arrays live in the program's host blob (never
- * loaded into the device) in logical layout. */
+ * kernels on the same inputs and so host layers can be computed at all. Arrays
+ * live in the program's host blob (never loaded into the device) in logical
+ * layout. Ops 6..9 are host-only: the device has no instructions for them. */
 enum mxu_layer_op {
-    MXU_LAYER_CONV2D = 1,  /* weights [cout][kh][kw][cin/groups] */
-    MXU_LAYER_FC = 2,      /* weights [cout][cin]; input NC or NHWC flattened */
-    MXU_LAYER_MAXPOOL = 3, /* int8 max over kh x kw windows */
-    MXU_LAYER_AVGPOOL = 4, /* TFLite int8 average pool */
-    MXU_LAYER_ADD = 5,     /* TFLite int8 elementwise add of input and input2 */
+    MXU_LAYER_CONV2D = 1,   /* weights [cout][kh][kw][cin/groups] */
+    MXU_LAYER_FC = 2,       /* weights [cout][cin]; input NC or NHWC flattened */
+    MXU_LAYER_MAXPOOL = 3,  /* int8 max over kh x kw windows */
+    MXU_LAYER_AVGPOOL = 4,  /* TFLite int8 average pool */
+    MXU_LAYER_ADD = 5,      /* TFLite int8 elementwise add of input and input2 */
+    MXU_LAYER_SOFTMAX = 6,  /* TFLite int8 softmax (beta 1) over the last axis;
+                               output scale 1/256, zero point -128 */
+    MXU_LAYER_CONCAT = 7,   /* input then input2 along the last axis (one quantization) */
+    MXU_LAYER_UPSAMPLE = 8, /* nearest neighbour, factor stride_h = stride_w (one quantization) */
+    MXU_LAYER_LUT = 9,      /* out = lut[in + 128], elementwise */
+    MXU_LAYER_OP_LIMIT = 10,
 };
 /* Map through the LUT after the clamp. The requantized value then has zero point
  * 0 (the LUT carries the output tensor's zero point) and act_min/act_max clamp it
@@ -62,6 +69,10 @@ typedef struct mxu_layer {
     uint32_t multiplier, shift; /* int32 [cout] each: requantization per channel */
     uint32_t lut;               /* int8 [256], index = value + 128 */
     uint32_t add_params;        /* int32 [MXU_ADD_PARAMS_COUNT] for ADD: see golden.h */
+    /* The layer's instructions: [code_first, code_first + code_count) of the
+     * code, the last one a FINISH. code_count == 0: computed on the host (see
+     * mxu_layer_on_host), or part of a program without ranges. */
+    uint32_t code_first, code_count;
 } mxu_layer;
 
 /* Bytes loaded into device DRAM before a run (code is one of them). */
@@ -97,19 +108,33 @@ int mxu_program_add_segment(mxu_program *p, const char *name, uint32_t dram_addr
 int mxu_program_add_tensor(mxu_program *p, const mxu_tensor *t, uint32_t *index);
 int mxu_program_add_layer(mxu_program *p, const mxu_layer *l);
 /* A layer record with neutral defaults: unit kernel, stride, dilation and
- * groups, full int8 clamp, no arrays, input 0 and output 1. */
+ * groups, full int8 clamp, no arrays, input 0 and output 1, no code range. */
 void mxu_layer_init(mxu_layer *l, const char *name, uint32_t op);
+/* "conv2d", "fc", ..., "softmax"; "?" for an unknown op. */
+const char *mxu_layer_op_name(uint32_t op);
+/* Ops the device has no instructions for (softmax, concat, upsample, lut). */
+int mxu_layer_op_host_only(uint32_t op);
+/* 1 when some layer owns a code range (a compiled network). */
+int mxu_program_has_ranges(const mxu_program *p);
+/* 1 when layer `index` is computed on the host by its golden kernel: it owns
+ * no code and either the program has ranges, or its op is host-only, or the
+ * code is nothing but one FINISH. Otherwise the device computes it (its own
+ * range, or the whole code of a program without ranges). */
+int mxu_layer_on_host(const mxu_program *p, uint32_t index);
 /* Append bytes to the host blob (aligned to 4); *offset receives their offset. */
 int mxu_program_add_blob(mxu_program *p, const void *data, uint32_t bytes, uint32_t *offset);
 int mxu_program_find_tensor(const mxu_program *p, const char *name, uint32_t *index);
 size_t mxu_dtype_size(uint32_t dtype);
 uint64_t mxu_tensor_elems(const mxu_tensor *t);
 
-/* .mxp files: see docs/program-format.md. The reader validates every field and
- * every cross-reference; a truncated, corrupted or hostile file gets
- * MXU_ERR_FORMAT with a detail naming the section and offset. */
+/* .mxp files (format 2): see docs/program-format.md. The reader validates every
+ * field and every cross-reference; a truncated, corrupted or hostile file gets
+ * MXU_ERR_FORMAT with a detail naming the section and offset. A format-1 file
+ * is refused with a message saying so. */
 /* The .mxp reader's checks of one layer record (shapes, tensor references,
- * host-blob arrays), for tools that build programs record by record. Returns
+ * host-blob arrays, quantization of host ops), for tools that build programs
+ * record by record. Code ranges are checked with the whole program
+ * (mxu_program_serialize / _parse), since the code may come later. Returns
  * MXU_OK or MXU_ERR_INVAL with a detail naming the layer. (Implemented in mxp.c.) */
 int mxu_program_check_layer(const mxu_program *p, uint32_t index);
 

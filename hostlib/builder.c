@@ -55,6 +55,8 @@ struct mxu_builder {
     size_t cap_tensor_region;
     uint32_t dram_next;
     uint32_t tokens, fillers;
+    size_t segment_start; /* first instruction after the last end_segment */
+    int segments;         /* segments closed so far */
 };
 
 /* DRAM bytes [0, 64) are scratch for token-only instructions. */
@@ -384,6 +386,47 @@ int mxu_builder_emit(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], const 
     return MXU_OK;
 }
 
+/* Forget every hazard: after a FINISH the device is idle, so nothing that came
+ * before needs a token any more. */
+static void retire_all(mxu_builder *b)
+{
+    for (size_t i = 0; i < b->n_regions; i++) {
+        struct region *r = &b->regions[i];
+        r->writer = -1;
+        r->writer_queue = Q_NONE;
+        for (int q = 0; q < Q_COUNT; q++)
+            r->reader[q] = -1;
+    }
+    for (int c = 0; c < CH_COUNT; c++)
+        b->chan[c].last_push = -1;
+}
+
+int mxu_builder_end_segment(mxu_builder *b, uint32_t *first, uint32_t *count)
+{
+    uint64_t w[MXU_INSN_WORDS];
+    int64_t idx;
+    int rc = MXU_OK;
+    /* A push whose pop is still owed would leave a token for the next run,
+     * which starts with empty channels: pop it here with a filler. */
+    for (int c = 0; rc == MXU_OK && c < CH_COUNT; c++)
+        if (b->chan[c].pending_pop)
+            rc = emit_filler(b, channels[c].consumer, &idx);
+    if (rc == MXU_OK) {
+        mxu_encode_finish(w);
+        rc = append(b, w, &idx);
+    }
+    if (rc != MXU_OK)
+        return rc;
+    if (first)
+        *first = (uint32_t)b->segment_start;
+    if (count)
+        *count = (uint32_t)(b->n_insns - b->segment_start);
+    b->segment_start = b->n_insns;
+    b->segments++;
+    retire_all(b);
+    return MXU_OK;
+}
+
 int mxu_builder_finish(mxu_builder *b, mxu_program **out)
 {
     uint64_t w[MXU_INSN_WORDS];
@@ -391,7 +434,9 @@ int mxu_builder_finish(mxu_builder *b, mxu_program **out)
     uint32_t code;
     *out = NULL;
     mxu_encode_finish(w);
-    int rc = append(b, w, &idx);
+    int rc = MXU_OK;
+    if (b->segments == 0 || b->n_insns > b->segment_start)
+        rc = append(b, w, &idx);
     if (rc == MXU_OK)
         rc = mxu_builder_alloc_dram(b, (uint32_t)(b->n_insns * MXU_INSN_BYTES), MXU_INSN_BYTES, &code);
     for (size_t i = 0; rc == MXU_OK && i < b->n_insns; i++)

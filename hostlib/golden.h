@@ -138,6 +138,48 @@ int mxu_golden_add(const struct mxu_add_params *p, size_t count, const int8_t *i
 /* out[i] = lut[in[i] + 128]; in and out may be the same buffer. */
 int mxu_golden_lut(const int8_t lut[256], size_t count, const int8_t *input, int8_t *output);
 
+/* ---- host layers (golden_host.c) ------------------------------------------ */
+
+/* TFLite's int8 softmax (reference_ops::Softmax<int8_t, int8_t> with gemmlowp
+ * fixed point, the non-LUT reference path): inputs rescaled to Q5.26 by
+ * input_multiplier << input_left_shift, exp() in fixed point, sum in Q12.19,
+ * reciprocal by Newton-Raphson, output in 1/256 steps from -128. */
+#define MXU_SOFTMAX_OUT_SCALE (1.0f / 256.0f)
+#define MXU_SOFTMAX_OUT_ZP (-128)
+#define MXU_SOFTMAX_SCALED_DIFF_BITS 5 /* TFLite's kScaledDiffIntegerBits */
+struct mxu_softmax_params {
+    int32_t input_multiplier; /* Q0.31 significand of beta * input_scale * 2^26 */
+    int32_t input_left_shift; /* its exponent, 0..30 */
+    int32_t diff_min;         /* inputs this far below the row's max give -128 */
+};
+
+/* TFLite's Prepare for an int8 softmax: PreprocessSoftmaxScaling(beta,
+ * input_scale, 5) and diff_min = -CalculateInputRadius(5, left_shift) (double
+ * rounding). MXU_ERR_INVAL for a scale or beta that is not positive and finite,
+ * or a product so large (>= 16) that the multiplier needs a shift above 30. */
+int mxu_softmax_params_from_scale(float input_scale, float beta, struct mxu_softmax_params *p);
+
+/* Softmax over the last axis: `rows` rows of `depth` values each. Where TFLite
+ * would stop (its TFLITE_CHECK on the final shift, rows with more than ~512
+ * values near the row maximum) the rounding shift is done in 64 bits, and a sum
+ * of exponentials beyond int32 (>= 4096 such values) saturates. */
+int mxu_golden_softmax(const struct mxu_softmax_params *p, size_t rows, size_t depth,
+                       const int8_t *input, int8_t *output);
+
+/* Concatenation along the last axis: for each of `outer` rows, depth1 values of
+ * in1 then depth2 values of in2 (same quantization: a byte copy). */
+int mxu_golden_concat(size_t outer, size_t depth1, size_t depth2, const int8_t *in1,
+                      const int8_t *in2, int8_t *output);
+
+/* Nearest-neighbour upsampling of NHWC [n][h][w][c] by `factor` on both axes:
+ * out[b][y][x][ch] = in[b][y / factor][x / factor][ch]. */
+int mxu_golden_upsample(int32_t n, int32_t h, int32_t w, int32_t c, int32_t factor,
+                        const int8_t *input, int8_t *output);
+
+/* Float softmax over the last axis (exp(x - max) / sum, accumulated in double). */
+int mxu_golden_softmax_f32(size_t rows, size_t depth, float beta, const float *input,
+                           float *output);
+
 /* ---- float twins (golden_float.c) ------------------------------------------ */
 /* Same shapes as the int8 kernels (zero points and int8 clamps of the params are
  * ignored); the clamp is [act_min, act_max] (use -INFINITY/INFINITY for none).

@@ -62,8 +62,17 @@ int mxu_builder_tensor_region(mxu_builder *b, uint32_t tensor);
 int mxu_builder_emit(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], const int *reads,
                      const int *writes);
 
-/* Append FINISH, place the code, and hand over the program (the builder keeps
- * nothing; free it afterwards). */
+/* Close the instructions emitted since the previous segment (or the start)
+ * into one runnable segment: pop any token still owed, append a FINISH, and
+ * forget every hazard (the device is idle after a FINISH, so the next segment
+ * needs no token for what came before). *first and *count (may be NULL)
+ * receive the segment's instruction range, FINISH included: what a layer
+ * record's code_first/code_count hold. */
+int mxu_builder_end_segment(mxu_builder *b, uint32_t *first, uint32_t *count);
+
+/* Append a final FINISH (only when instructions were emitted after the last
+ * end_segment, or no segment was ever closed), place the code, and hand over
+ * the program (the builder keeps nothing; free it afterwards). */
 int mxu_builder_finish(mxu_builder *b, mxu_program **out);
 
 /* Statistics of the token manager (for tests and reports). */

@@ -1,6 +1,7 @@
 /* Golden reference run of a program's layers (see mxu_reference.h). */
 #include "mxu_reference.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,14 +71,21 @@ static int conv_with_pool(const mxu_program *p, const mxu_layer *l, uint8_t *con
     return rc;
 }
 
+/* FC with the same LUT zero-point convention as the conv. */
 static int fc_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
 {
     const mxu_tensor *in = tensor(p, l->input), *o = tensor(p, l->output);
+    int lut = (l->flags & MXU_LAYER_F_LUT) != 0;
     struct mxu_fc_params f = {.batch = (int32_t)in->dims[0], .cin = (int32_t)mxu_layer_cin(p, l),
                               .cout = (int32_t)l->cout, .zp_in = in->zero_point,
-                              .zp_out = o->zero_point, .act_min = l->act_min, .act_max = l->act_max};
-    return mxu_golden_fc(&f, (const int8_t *)v[l->input], blob(p, l->weights), blob(p, l->bias),
-                         blob(p, l->multiplier), blob(p, l->shift), (int8_t *)v[l->output]);
+                              .zp_out = lut ? 0 : o->zero_point, .act_min = l->act_min,
+                              .act_max = l->act_max};
+    int8_t *out = (int8_t *)v[l->output];
+    int rc = mxu_golden_fc(&f, (const int8_t *)v[l->input], blob(p, l->weights), blob(p, l->bias),
+                           blob(p, l->multiplier), blob(p, l->shift), out);
+    if (rc == MXU_OK && lut)
+        rc = mxu_golden_lut(blob(p, l->lut), (size_t)f.batch * (size_t)f.cout, out, out);
+    return rc;
 }
 
 static int pool_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
@@ -106,6 +114,55 @@ static int add_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v
                           (int8_t *)v[l->output]);
 }
 
+/* Rows of the last axis: (elements / depth, depth). */
+static void rows_of(const mxu_tensor *t, size_t *rows, size_t *depth)
+{
+    *depth = t->dims[t->ndims - 1];
+    *rows = (size_t)(mxu_tensor_elems(t) / *depth);
+}
+
+static int softmax_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
+{
+    const mxu_tensor *in = tensor(p, l->input);
+    struct mxu_softmax_params sp;
+    size_t rows, depth;
+    int rc = mxu_softmax_params_from_scale(in->scale, 1.0f, &sp);
+    if (rc) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "%s", mxu_error_detail());
+        return mxu_fail(rc, "layer %.64s: %s", l->name, detail);
+    }
+    rows_of(in, &rows, &depth);
+    return mxu_golden_softmax(&sp, rows, depth, (const int8_t *)v[l->input], (int8_t *)v[l->output]);
+}
+
+static int concat_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
+{
+    size_t rows, d1, d2;
+    if (l->input2 >= p->n_tensors)
+        return mxu_fail(MXU_ERR_FORMAT, "layer %s: CONCAT without its second input", l->name);
+    rows_of(tensor(p, l->input), &rows, &d1);
+    rows_of(tensor(p, l->input2), &rows, &d2);
+    return mxu_golden_concat(rows, d1, d2, (const int8_t *)v[l->input], (const int8_t *)v[l->input2],
+                             (int8_t *)v[l->output]);
+}
+
+static int upsample_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
+{
+    const mxu_tensor *in = tensor(p, l->input);
+    return mxu_golden_upsample((int32_t)in->dims[0], (int32_t)in->dims[1], (int32_t)in->dims[2],
+                               (int32_t)in->dims[3], (int32_t)l->stride_h,
+                               (const int8_t *)v[l->input], (int8_t *)v[l->output]);
+}
+
+static int lut_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
+{
+    if (l->lut == MXU_NONE)
+        return mxu_fail(MXU_ERR_FORMAT, "layer %s: LUT without its table", l->name);
+    return mxu_golden_lut(blob(p, l->lut), (size_t)mxu_tensor_elems(tensor(p, l->input)),
+                          (const int8_t *)v[l->input], (int8_t *)v[l->output]);
+}
+
 int mxu_reference_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
 {
     switch (l->op) {
@@ -114,6 +171,10 @@ int mxu_reference_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const
     case MXU_LAYER_MAXPOOL:
     case MXU_LAYER_AVGPOOL: return pool_layer(p, l, v);
     case MXU_LAYER_ADD: return add_layer(p, l, v);
+    case MXU_LAYER_SOFTMAX: return softmax_layer(p, l, v);
+    case MXU_LAYER_CONCAT: return concat_layer(p, l, v);
+    case MXU_LAYER_UPSAMPLE: return upsample_layer(p, l, v);
+    case MXU_LAYER_LUT: return lut_layer(p, l, v);
     }
     return mxu_fail(MXU_ERR_UNSUPPORTED, "layer %s: no reference kernel for op %u", l->name, l->op);
 }

@@ -8,8 +8,10 @@
 #   make build/rtl/16x16/libmxu_rtl_native.so  -march=native (benchmarks; not portable)
 #   make build/rtl/16x16/libmxu_rtl_fast.so    the array's functional model instead of
 #                                        its PEs (MXU_ARRAY_MODEL; same cycles, faster)
+#   make build/rtl/4x4/libmxu_rtl_link.so      top = mxu_link_top: the device behind its
+#                                        host link (docs/link.md); also _link_fast, _link_trace
 #   make rtl-model RTL_DIR=build/rtl/NAME RTL_PARAMS="-GROWS=8 -GCOLS=16 -GUB_LINES=4096"
-#                                        [RTL_VARIANT=plain|trace|native|fast]
+#                                        [RTL_VARIANT=plain|trace|native|fast|link|link_fast|link_trace]
 #   make build/icarus/4x4/mxu_tb.vvp     Icarus testbench for ROWSxCOLS
 #   make icarus-model ICARUS_DIR=build/icarus/NAME RTL_PARAMS="-GROWS=8 ..."
 #
@@ -37,7 +39,7 @@ ALL_EXTRA += $(RTL_DEFAULT_SO)
 
 # Verilator switches: one thread, fast X handling, no assertions; -O2 reaches the
 # generated code only through OPT_FAST (verilated.mk appends its own -Os).
-RTL_VFLAGS := --cc --top-module mxu_top --prefix Vmxu_top -O3 --x-assign fast --x-initial fast \
+RTL_VFLAGS := --cc --prefix Vmxu_top -O3 --x-assign fast --x-initial fast \
 	--threads 1 -Wno-fatal -Wno-lint -Wno-style
 RTL_VL_DEFS := -DVL_USER_FINISH -DVL_USER_STOP -DVL_USER_FATAL
 RTL_OPT := OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2
@@ -47,9 +49,10 @@ RTL_CXXFLAGS := -std=gnu++17 -O2 -fPIC -I$(VERILATOR_ROOT)/include -I$(VERILATOR
 # Shell check that a directory name is ROWSxCOLS.
 rtl_shape = $(if $(shell echo '$1' | grep -E '^[0-9]+x[0-9]+$$'),-GROWS=$(word 1,$(subst x, ,$1)) -GCOLS=$(word 2,$(subst x, ,$1)),$(error "$1" is not ROWSxCOLS: use make rtl-model RTL_DIR=... RTL_PARAMS=...))
 
-rtl_vflags_variant = $(if $(filter trace,$1),--trace-fst --trace-structs)$(if $(filter native,$1),-CFLAGS -march=native)$(if $(filter fast,$1),+define+MXU_ARRAY_MODEL)
-rtl_cflags_variant = $(if $(filter trace,$1),-DMXU_RTL_TRACE=1 -DVM_TRACE=1 -DVM_TRACE_FST=1,-DVM_TRACE=0)$(if $(filter native,$1), -march=native)
-rtl_lib_name = libmxu_rtl$(if $(filter trace native fast,$1),_$1).so
+# A variant is "plain" or features joined by '_' (trace, native, fast, link).
+rtl_vflags_variant = --top-module $(if $(findstring link,$1),mxu_link_top,mxu_top) $(if $(findstring trace,$1),--trace-fst --trace-structs)$(if $(findstring native,$1),-CFLAGS -march=native)$(if $(findstring fast,$1),+define+MXU_ARRAY_MODEL)
+rtl_cflags_variant = $(if $(findstring trace,$1),-DMXU_RTL_TRACE=1 -DVM_TRACE=1 -DVM_TRACE_FST=1,-DVM_TRACE=0)$(if $(findstring native,$1), -march=native)$(if $(findstring link,$1), -DMXU_RTL_LINK=1)
+rtl_lib_name = libmxu_rtl$(if $(filter-out plain,$1),_$1).so
 
 # $(call rtl_build,DIR,-G parameters,VARIANT): verilate rtl/*.v into DIR/obj-VARIANT,
 # compile the model and the Verilator runtime there, link DIR/libmxu_rtl*.so.
@@ -59,7 +62,7 @@ define rtl_build
 	$(VERILATOR) $(RTL_VFLAGS) -Mdir $1/obj-$3 -I$(GEN) -Irtl $2 $(call rtl_vflags_variant,$3) \
 	    -CFLAGS "-fPIC $(RTL_VL_DEFS)" $(RTL_SRCS)
 	$(MAKE) -s -C $1/obj-$3 -f Vmxu_top.mk $(RTL_OPT) Vmxu_top__ALL.a verilated.o verilated_threads.o \
-	    $(if $(filter trace,$3),verilated_fst_c.o) >/dev/null
+	    $(if $(findstring trace,$3),verilated_fst_c.o) >/dev/null
 	$(CXX) $(RTL_CXXFLAGS) $(call rtl_cflags_variant,$3) -I$1/obj-$3 $(patsubst -G%,-DMXU_RTL_P_%,$2) \
 	    -c sim/verilator/mxu_rtl.cpp -o $1/obj-$3/mxu_rtl.o
 	$(CC) -std=c11 -O2 -fPIC -Wall -Wextra -Werror $(call rtl_cflags_variant,$3) \
@@ -67,7 +70,7 @@ define rtl_build
 	$(CXX) -shared -fPIC -o $1/$(call rtl_lib_name,$3) -Wl,--version-script=sim/verilator/mxu_rtl.map \
 	    -Wl,-Bsymbolic $1/obj-$3/mxu_rtl.o $1/obj-$3/dram_model.o $1/obj-$3/Vmxu_top__ALL.a \
 	    $1/obj-$3/verilated.o $1/obj-$3/verilated_threads.o \
-	    $(if $(filter trace,$3),$1/obj-$3/verilated_fst_c.o -lz) -pthread -latomic
+	    $(if $(findstring trace,$3),$1/obj-$3/verilated_fst_c.o -lz) -pthread -latomic
 endef
 
 RTL_PREREQS := $(RTL_SRCS) $(RTL_HARNESS) $(RTL_ISA_DEPS) | $(ISA_GEN)
@@ -80,6 +83,12 @@ $(RTL_BUILD)/rtl/%/libmxu_rtl_native.so: $(RTL_PREREQS)
 	$(call rtl_build,$(@D),$(call rtl_shape,$*),native)
 $(RTL_BUILD)/rtl/%/libmxu_rtl_fast.so: $(RTL_PREREQS)
 	$(call rtl_build,$(@D),$(call rtl_shape,$*),fast)
+$(RTL_BUILD)/rtl/%/libmxu_rtl_link.so: $(RTL_PREREQS)
+	$(call rtl_build,$(@D),$(call rtl_shape,$*),link)
+$(RTL_BUILD)/rtl/%/libmxu_rtl_link_fast.so: $(RTL_PREREQS)
+	$(call rtl_build,$(@D),$(call rtl_shape,$*),link_fast)
+$(RTL_BUILD)/rtl/%/libmxu_rtl_link_trace.so: $(RTL_PREREQS)
+	$(call rtl_build,$(@D),$(call rtl_shape,$*),link_trace)
 
 # Explicit form for any parameter set. The parameters are recorded in DIR/params
 # (rewritten only when they change) so a new set rebuilds.

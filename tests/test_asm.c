@@ -473,9 +473,11 @@ Test(asm, layer_errors)
     LAYER_ERR(".layer conv2d c in=x out=y cout=20 k=3 act_min=-200", "t.s:4:48:", "act_min");
     LAYER_ERR(".layer maxpool m in=x out=y k=2 wscale=1", "t.s:4:", "no weights to scale");
     LAYER_ERR(".layer maxpool m in=x out=y k=2 weights=1", "t.s:4:", "has no weights");
+    /* Layer names may repeat (the .mxp reader allows it), but .pack needs a unique one. */
     snprintf(src, sizeof src, "%s.layer conv2d c in=x out=y cout=20 k=3 weights=random:1 wscale=0.01\n"
-             ".layer conv2d c in=x out=y cout=20 k=3 weights=random:1 wscale=0.01\n", head);
-    asm_err(src, "t.s:5:15:", "already defined");
+             ".layer conv2d c in=x out=y cout=20 k=3 weights=random:1 wscale=0.01\n"
+             ".pack c weights @0x100000\n", head);
+    asm_err(src, "t.s:6:7:", "layers 0 and 1 are both named 'c'");
     snprintf(src, sizeof src, "%s.pack nope weights @0x100\n", head);
     asm_err(src, "t.s:4:7:", "no layer named 'nope'");
     snprintf(src, sizeof src, "%s.layer conv2d c in=x out=y cout=20 k=3 weights=random:1 wscale=0.01\n"

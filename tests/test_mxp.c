@@ -15,7 +15,7 @@
 
 enum { SEC_CONFIG = 1, SEC_CODE, SEC_SEGMENT, SEC_TENSOR, SEC_LAYER, SEC_HOSTBLOB, SEC_METADATA };
 #define TENSOR_BYTES 112
-#define LAYER_BYTES 176
+#define LAYER_BYTES 192
 #define TABLE_HEADER 8
 
 static mxu_program *sample(void)
@@ -312,7 +312,8 @@ static size_t at_flags(const uint8_t *b, size_t n) { (void)b; (void)n; return 20
 Test(mxp, header_rules)
 {
     poke_expect(at_magic, 0x12345678, "bad magic");
-    poke_expect(at_version, 2, "newer than");                 /* format 2.0 */
+    poke_expect(at_version, 3, "newer than");                 /* format 3.0 */
+    poke_expect(at_version, 1, "old format 1");               /* format 1.0 */
     poke_expect(at_version, 0, "incompatible");               /* format 0.0 */
     poke_expect(at_isa, MXU_ISA_VERSION_MAJOR + 1, "ISA");    /* another ISA major */
     poke_expect(at_isa, MXU_ISA_VERSION_MAJOR | (uint32_t)(MXU_ISA_VERSION_MINOR + 1) << 16, "ISA");
@@ -350,7 +351,7 @@ Test(mxp, unknown_sections)
     wr32(buf + meta, 42);
     reseal(buf, len);
     expect_format_error(buf, len, "unknown section type 42");
-    wr32(buf + 8, 1u | 1u << 16); /* format 1.1 */
+    wr32(buf + 8, 2u | 1u << 16); /* format 2.1 */
     reseal(buf, len);
     cr_assert_eq(mxu_program_parse(buf, len, &q), MXU_OK, "%s", mxu_error_detail());
     cr_assert_null(q->metadata);
@@ -555,12 +556,13 @@ static size_t l_count(const uint8_t *b, size_t n) { return payload(b, n, SEC_LAY
 
 Test(mxp, layer_rules)
 {
-    poke_expect(l_op, 9, "op 9");
+    poke_expect(l_op, 10, "op 10");
+    poke_expect(l_op, MXU_LAYER_LUT, "shape of input");
     poke_expect(l_flags, 0x80, "unknown bits");
     poke_expect(l_flags, MXU_LAYER_F_LUT, "needs lut");
     poke_expect(l_input, 7, "input tensor index 7 is out of range");
     poke_expect(l_output, MXU_NONE, "output tensor index");
-    poke_expect(l_input2, 0, "only add has a second input");
+    poke_expect(l_input2, 0, "only add and concat have a second input");
     poke_expect(l_cout, 4, "expected 1x2x2x4");
     poke_expect(l_cout, 0, "groups");
     poke_expect(l_kh, 0, "at least 1");

@@ -5,10 +5,14 @@
 // The build (mk/rtl.mk) passes the parameters it verilated with as
 // -DMXU_RTL_P_<NAME>=<value> for each -G<NAME>=<value>; the rest are the ISA
 // defaults. With -DMXU_RTL_TRACE=1 the model was verilated with --trace-fst.
+// With -DMXU_RTL_LINK=1 the top is mxu_link_top (same class name, Vmxu_top):
+// no CSR port; two byte queues feed its host-link ports every cycle.
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <deque>
 #include <new>
 
 #include "Vmxu_top.h"
@@ -23,6 +27,9 @@
 
 #ifndef MXU_RTL_TRACE
 #define MXU_RTL_TRACE 0
+#endif
+#ifndef MXU_RTL_LINK
+#define MXU_RTL_LINK 0
 #endif
 #define PARAM(name) MXU_RTL_P_##name
 #ifndef MXU_RTL_P_ROWS
@@ -58,6 +65,16 @@
 
 static const unsigned kBeat = PARAM(DRAM_BEAT_BYTES);
 static const unsigned kResetCycles = 4;
+static const uint32_t kLinkRateFull = 1000; // link_rate units: bytes per 1000 cycles
+
+// The host side of the link ports: a queue and a rate credit per direction.
+struct link_side {
+    std::deque<uint8_t> to_device, to_host;
+    uint32_t rate, tx_capacity;
+    uint32_t rx_credit, tx_credit;
+    uint64_t rx_count, tx_count;
+    uint32_t tx_idle; // cycles since a byte last reached the host
+};
 
 struct mxu_rtl {
     VerilatedContext *ctx;
@@ -65,6 +82,8 @@ struct mxu_rtl {
     mxu_dram dram;
     uint64_t cycle;
     uint8_t wdata[64];
+    link_side link;
+    char misuse[160]; // first wrong call (CSR access on a link library)
 #if MXU_RTL_TRACE
     VerilatedFstC *fst;
     uint64_t trace_from, trace_to;
@@ -145,12 +164,58 @@ static inline void trace_dump(mxu_rtl *r, uint64_t half)
 #endif
 }
 
+// Link ports, clock low: present the next byte each way the rate allows.
+static inline void link_drive(mxu_rtl *r)
+{
+#if MXU_RTL_LINK
+    Vmxu_top *top = r->top;
+    link_side *l = &r->link;
+    int run = top->rst_ni;
+    int rx = run && !l->to_device.empty() && l->rx_credit >= kLinkRateFull;
+    top->rx_valid_i = rx;
+    top->rx_data_i = rx ? l->to_device.front() : 0;
+    top->tx_ready_i = run && l->tx_credit >= kLinkRateFull &&
+                      (!l->tx_capacity || l->to_host.size() < l->tx_capacity);
+#else
+    (void)r;
+#endif
+}
+
+// Link ports after the edge: what moved at it leaves/enters the queues.
+static inline void link_edge(mxu_rtl *r, int rx_fire, int tx_fire, uint8_t tx_byte)
+{
+#if MXU_RTL_LINK
+    link_side *l = &r->link;
+    if (rx_fire) {
+        l->to_device.pop_front();
+        l->rx_credit -= kLinkRateFull;
+        l->rx_count++;
+    }
+    if (tx_fire) {
+        l->to_host.push_back(tx_byte);
+        l->tx_credit -= kLinkRateFull;
+        l->tx_count++;
+        l->tx_idle = 0;
+    } else if (l->tx_idle < UINT32_MAX) {
+        l->tx_idle++;
+    }
+    l->rx_credit = l->rx_credit + l->rate > kLinkRateFull ? kLinkRateFull : l->rx_credit + l->rate;
+    l->tx_credit = l->tx_credit + l->rate > kLinkRateFull ? kLinkRateFull : l->tx_credit + l->rate;
+#else
+    (void)r;
+    (void)rx_fire;
+    (void)tx_fire;
+    (void)tx_byte;
+#endif
+}
+
 // One cycle: inputs settle with the clock low, the request is sampled, the
 // rising edge is evaluated and the DRAM model answers for the next cycle.
 static inline void tick(mxu_rtl *r)
 {
     Vmxu_top *top = r->top;
     mxu_dram *d = &r->dram;
+    link_drive(r);
     top->dram_req_ready_i = d->ready;
     top->dram_rsp_valid_i = d->rsp_valid;
     if (d->rsp_valid)
@@ -158,6 +223,14 @@ static inline void tick(mxu_rtl *r)
     top->clk_i = 0;
     top->eval();
     trace_dump(r, 0);
+#if MXU_RTL_LINK
+    int rx_fire = top->rx_valid_i && top->rx_ready_o;
+    int tx_fire = top->tx_valid_o && top->tx_ready_i;
+    uint8_t tx_byte = top->tx_data_o;
+#else
+    int rx_fire = 0, tx_fire = 0;
+    uint8_t tx_byte = 0;
+#endif
     int valid = top->dram_req_valid_o;
     int write = 0;
     uint32_t addr = 0;
@@ -176,16 +249,35 @@ static inline void tick(mxu_rtl *r)
         mxu_dram_edge(d, valid, write, addr, r->wdata, strb);
     else
         mxu_dram_reset(d);
+    link_edge(r, rx_fire, tx_fire, tx_byte);
     trace_dump(r, 1);
     r->cycle++;
 }
 
 static void idle_inputs(Vmxu_top *top)
 {
+#if MXU_RTL_LINK
+    (void)top; // the link ports are driven by tick() from the queues
+#else
     top->csr_valid_i = 0;
     top->csr_write_i = 0;
     top->csr_addr_i = 0;
     top->csr_wdata_i = 0;
+#endif
+}
+
+static void link_clear(mxu_rtl *r)
+{
+    r->link.to_device.clear();
+    r->link.to_host.clear();
+    r->link.rx_credit = r->link.tx_credit = kLinkRateFull;
+    r->link.tx_idle = 0;
+}
+
+static void note_misuse(mxu_rtl *r, const char *what)
+{
+    if (!r->misuse[0])
+        snprintf(r->misuse, sizeof r->misuse, "%s", what);
 }
 
 // ---- the C API ----
@@ -217,9 +309,16 @@ int mxu_rtl_has_trace(void)
     return MXU_RTL_TRACE;
 }
 
+unsigned mxu_rtl_features(void)
+{
+    return (MXU_RTL_TRACE ? MXU_RTL_FEATURE_TRACE : 0u) |
+           (MXU_RTL_LINK ? MXU_RTL_FEATURE_LINK : MXU_RTL_FEATURE_CSR);
+}
+
 void mxu_rtl_reset(mxu_rtl *r)
 {
     idle_inputs(r->top);
+    link_clear(r);
     r->top->rst_ni = 0;
     for (unsigned i = 0; i < kResetCycles; i++)
         tick(r);
@@ -230,7 +329,7 @@ void mxu_rtl_reset(mxu_rtl *r)
 
 mxu_rtl *mxu_rtl_create(const mxu_rtl_options *opt, char *err, size_t errlen)
 {
-    static const mxu_rtl_options defaults = {0, 0, nullptr, 0, 0, 0};
+    static const mxu_rtl_options defaults = {0, 0, nullptr, 0, 0, 0, 0, 0};
     char scratch[8];
     if (!err || !errlen) {
         err = scratch;
@@ -252,6 +351,14 @@ mxu_rtl *mxu_rtl_create(const mxu_rtl_options *opt, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return nullptr;
     }
+    if (opt->link_rate > kLinkRateFull) {
+        snprintf(err, errlen, "link rate %u: must be 1..%u bytes per %u cycles (0 = every cycle)", opt->link_rate,
+                 kLinkRateFull, kLinkRateFull);
+        delete r;
+        return nullptr;
+    }
+    r->link.rate = opt->link_rate ? opt->link_rate : kLinkRateFull;
+    r->link.tx_capacity = opt->link_tx_capacity;
     if (mxu_dram_init(&r->dram, PARAM(DRAM_BYTES), kBeat, latency, bw, err, errlen)) {
         delete r;
         return nullptr;
@@ -311,6 +418,21 @@ uint8_t *mxu_rtl_dram(mxu_rtl *r, size_t *bytes)
     return r->dram.mem;
 }
 
+#if MXU_RTL_LINK
+uint32_t mxu_rtl_csr_read(mxu_rtl *r, uint32_t addr)
+{
+    (void)addr;
+    note_misuse(r, "mxu_rtl_csr_read on a link library: its CSRs are reached through the link");
+    return 0;
+}
+
+void mxu_rtl_csr_write(mxu_rtl *r, uint32_t addr, uint32_t value)
+{
+    (void)addr;
+    (void)value;
+    note_misuse(r, "mxu_rtl_csr_write on a link library: its CSRs are reached through the link");
+}
+#else
 uint32_t mxu_rtl_csr_read(mxu_rtl *r, uint32_t addr)
 {
     Vmxu_top *top = r->top;
@@ -335,6 +457,7 @@ void mxu_rtl_csr_write(mxu_rtl *r, uint32_t addr, uint32_t value)
     tick(r);
     idle_inputs(top);
 }
+#endif
 
 uint64_t mxu_rtl_run(mxu_rtl *r, uint64_t max_cycles)
 {
@@ -369,12 +492,83 @@ uint64_t mxu_rtl_cycle(const mxu_rtl *r)
 uint32_t mxu_rtl_pins(mxu_rtl *r)
 {
     Vmxu_top *top = r->top;
-    return (top->busy_o ? MXU_STATUS_BUSY : 0) | (top->done_o ? MXU_STATUS_DONE : 0) |
-           (top->error_o ? MXU_STATUS_ERROR : 0);
+    uint32_t pins = (top->busy_o ? MXU_STATUS_BUSY : 0) | (top->done_o ? MXU_STATUS_DONE : 0) |
+                    (top->error_o ? MXU_STATUS_ERROR : 0);
+#if MXU_RTL_LINK
+    if (top->link_error_o)
+        pins |= MXU_RTL_PIN_LINK_ERROR;
+#endif
+    return pins;
+}
+
+int mxu_rtl_link_send(mxu_rtl *r, const uint8_t *data, size_t len)
+{
+    if (!MXU_RTL_LINK)
+        return -1;
+    try {
+        r->link.to_device.insert(r->link.to_device.end(), data, data + len);
+    } catch (const std::bad_alloc &) {
+        return -1;
+    }
+    return 0;
+}
+
+size_t mxu_rtl_link_recv(mxu_rtl *r, uint8_t *buf, size_t cap)
+{
+    std::deque<uint8_t> &q = r->link.to_host;
+    size_t n = q.size() < cap ? q.size() : cap;
+    std::copy(q.begin(), q.begin() + (std::ptrdiff_t)n, buf);
+    q.erase(q.begin(), q.begin() + (std::ptrdiff_t)n);
+    return n;
+}
+
+size_t mxu_rtl_link_rx_pending(const mxu_rtl *r)
+{
+    return r->link.to_device.size();
+}
+
+size_t mxu_rtl_link_tx_pending(const mxu_rtl *r)
+{
+    return r->link.to_host.size();
+}
+
+uint64_t mxu_rtl_link_step(mxu_rtl *r, uint64_t max_cycles, size_t until_bytes)
+{
+    uint64_t n = 0;
+    if (!MXU_RTL_LINK)
+        return 0;
+    link_side *l = &r->link;
+    // paused: no byte for longer than the rate's gap between two bytes
+    uint32_t gap = (kLinkRateFull + l->rate - 1) / l->rate;
+    idle_inputs(r->top);
+    while (n < max_cycles) {
+        tick(r);
+        n++;
+        if (r->ctx->gotFinish())
+            break;
+        size_t queued = l->to_host.size();
+        if (until_bytes && queued >= until_bytes &&
+            (l->tx_idle >= gap || (l->tx_capacity && queued >= l->tx_capacity)))
+            break;
+    }
+    return n;
+}
+
+void mxu_rtl_link_counts(const mxu_rtl *r, uint64_t *to_device, uint64_t *to_host)
+{
+    if (to_device)
+        *to_device = r->link.rx_count;
+    if (to_host)
+        *to_host = r->link.tx_count;
 }
 
 int mxu_rtl_fault(const mxu_rtl *r, char *msg, size_t len)
 {
+    if (r->misuse[0]) {
+        if (msg && len)
+            snprintf(msg, len, "%s", r->misuse);
+        return 1;
+    }
     if (r->ctx->gotFinish()) {
         if (!g_sim_error[0])
             note_sim_error("Verilog $finish", nullptr, 0, nullptr);

@@ -3,9 +3,11 @@
  * Each input is parsed twice: as given (mostly exercising the header and the
  * CRC), and "sealed" with its total length and CRC fixed, so mutations reach the
  * section walk and the field validation behind the CRC. Whatever parses must
- * also survive the writer and the disassembler:
+ * also survive the writer, the disassembler and the golden kernels:
  *   serialize(p) succeeds, parse(serialize(p)) serializes to the same bytes,
- *   and disassembling p and assembling the listing gives the same bytes.
+ *   disassembling p and assembling the listing gives the same bytes, and
+ *   replaying its layers (mxu_reference_run, host layers included) on zeroed
+ *   tensors does not crash (programs small enough to replay quickly).
  * A violation aborts, which libFuzzer reports as a crash. */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include "mxu_crc32.h"
 #include "mxu_error.h"
 #include "mxu_program.h"
+#include "mxu_reference.h"
 
 #define HEADER_BYTES 24
 #define CRC_BYTES 4
@@ -48,6 +51,40 @@ static void check_listing(const mxu_program *p, const uint8_t *bytes, size_t len
     free(text);
 }
 
+/* Rough work of replaying layer l: MACs, pool taps, elements moved. */
+static uint64_t layer_work(const mxu_program *p, const mxu_layer *l)
+{
+    const mxu_tensor *in = &p->tensors[l->input], *out = &p->tensors[l->output];
+    uint64_t work = mxu_layer_macs(p, l) + mxu_tensor_elems(in) + mxu_tensor_elems(out);
+    if (l->op == MXU_LAYER_MAXPOOL || l->op == MXU_LAYER_AVGPOOL)
+        work += mxu_tensor_elems(out) * l->kh * l->kw;
+    if (l->pool_k) /* the conv output before the fused pool, and its windows */
+        work += mxu_tensor_elems(out) * l->pool_s * l->pool_s * (1 + l->pool_k * l->pool_k);
+    return work;
+}
+
+/* Replay every layer on zeroed tensors: an error is fine, a crash is not. */
+static void replay(const mxu_program *p)
+{
+    uint64_t bytes = 0, work = 0;
+    for (uint32_t i = 0; i < p->n_tensors; i++)
+        bytes += mxu_tensor_elems(&p->tensors[i]) * mxu_dtype_size(p->tensors[i].dtype);
+    for (uint32_t i = 0; i < p->n_layers && work <= (1u << 24); i++)
+        work += layer_work(p, &p->layers[i]);
+    if (bytes > (1u << 22) || work > (1u << 24))
+        return;
+    uint8_t **v = calloc(p->n_tensors ? p->n_tensors : 1, sizeof *v);
+    check(v != NULL, "out of memory");
+    for (uint32_t i = 0; i < p->n_tensors; i++) {
+        v[i] = calloc(mxu_tensor_elems(&p->tensors[i]) * mxu_dtype_size(p->tensors[i].dtype) + 1, 1);
+        check(v[i] != NULL, "out of memory");
+    }
+    (void)mxu_reference_run(p, v);
+    for (uint32_t i = 0; i < p->n_tensors; i++)
+        free(v[i]);
+    free(v);
+}
+
 static void parse_once(const uint8_t *data, size_t size)
 {
     mxu_program *p = NULL;
@@ -63,6 +100,7 @@ static void parse_once(const uint8_t *data, size_t size)
     check(mxu_program_serialize(q, &b2, &n2) == MXU_OK, "second serialize failed");
     check(n1 == n2 && memcmp(b1, b2, n1) == 0, "serialize is not idempotent");
     check_listing(p, b1, n1);
+    replay(p);
     free(b1);
     free(b2);
     mxu_program_free(q);

@@ -1,4 +1,4 @@
-/* mxu asm FILE.s -o P.mxp / mxu disasm P.mxp */
+/* mxu asm FILE.s -o P.mxp (mxu disasm: cmd_disasm.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,24 +81,4 @@ int cmd_asm(int argc, char **argv)
                p->n_segments, p->n_tensors, p->n_layers, out);
     mxu_program_free(p);
     return rc ? cli_error("asm", rc, "writing %s", out) : CLI_OK;
-}
-
-static const char disasm_usage[] = "PROGRAM.mxp\n  List a program: configuration, code, "
-                                   "segments, tensors, layers (re-assemblable).\n";
-
-int cmd_disasm(int argc, char **argv)
-{
-    if (argc == 2 && (cli_flag(argv[1], "--help") || cli_flag(argv[1], "-h"))) {
-        printf("usage: mxu disasm %s", disasm_usage);
-        return CLI_OK;
-    }
-    if (argc != 2 || argv[1][0] == '-')
-        return cli_usage("disasm", disasm_usage);
-    mxu_program *p;
-    int rc = mxu_program_read(argv[1], &p);
-    if (rc)
-        return cli_error("disasm", rc, "%s", argv[1]);
-    rc = mxu_disasm_program(p, stdout);
-    mxu_program_free(p);
-    return rc ? cli_error("disasm", rc, "%s", argv[1]) : CLI_OK;
 }

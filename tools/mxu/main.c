@@ -4,11 +4,14 @@
 
 #include "cli.h"
 
+int cmd_compile(int argc, char **argv); /* cmd_compile.c */
+
 static const struct {
     const char *name;
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
+    {"compile", cmd_compile, "compile a Darknet .cfg or ONNX model into a program"},
     {"asm", cmd_asm, "assemble a program (.s -> .mxp)"},
     {"disasm", cmd_disasm, "list a program readably"},
     {"run", cmd_run, "run a program on a backend, optionally checking it"},
