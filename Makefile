@@ -73,7 +73,9 @@ $(LIBMXU_SO): $(LIB_OBJS)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 PUBLIC_HEADERS := hostlib/mxu.h driver/mxu_error.h driver/mxu_config.h driver/mxu_program.h \
-                  hostlib/golden.h hostlib/mxu_numerics.h hostlib/mxu_builder.h hostlib/mxu_lower.h
+                  hostlib/golden.h hostlib/mxu_numerics.h hostlib/mxu_builder.h hostlib/mxu_lower.h \
+                  hostlib/mxu_layers.h hostlib/mxu_execute.h hostlib/mxu_reference.h \
+                  hostlib/mxu_dataset.h compiler/mxu_compiler.h compiler/mxu_graph.h
 
 # ---- the mxu tool ----------------------------------------------------------
 MXU_SRCS := $(sort $(wildcard tools/mxu/*.c))
