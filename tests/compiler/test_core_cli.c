@@ -10,32 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/cli.h"
 #include "mxu_program.h"
-
-struct run {
-    int status;
-    char out[8192];
-};
-
-static struct run mxu(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct run mxu(const char *fmt, ...)
-{
-    struct run r = {0};
-    char args[1024], cmd[1400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    const char *bin = getenv("MXU_BIN") ? getenv("MXU_BIN") : "build/bin/mxu";
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-    FILE *f = popen(cmd, "r");
-    cr_assert_not_null(f);
-    size_t n = fread(r.out, 1, sizeof r.out - 1, f);
-    r.out[n] = 0;
-    int st = pclose(f);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
 
 static const char tiny_cfg[] = "[net]\nheight=12\nwidth=12\nchannels=1\n\n"
                                "[convolutional]\nfilters=4\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n"
@@ -71,11 +47,11 @@ Test(core_cli, compile_then_run_checks)
     char cfg[256], out[300];
     tmp_file(cfg, sizeof cfg, "tiny.cfg", tiny_cfg, sizeof tiny_cfg - 1);
     snprintf(out, sizeof out, "%s.mxp", cfg);
-    struct run r = mxu("compile %s --random-weights 7 --arch rows=8,cols=8 -o %s", cfg, out);
+    struct cli_result r = cli_mxu("compile %s --random-weights 7 --arch rows=8,cols=8 -o %s", cfg, out);
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_expect(strstr(r.out, "for 8x8") && strstr(r.out, "conv2d+lut") && strstr(r.out, "softmax"), "%s", r.out);
     cr_expect(strstr(r.out, "device") && strstr(r.out, "host") && strstr(r.out, "wrote"), "%s", r.out);
-    r = mxu("run %s --backend model --random-input 3 --check", out);
+    r = cli_mxu("run %s --backend model --random-input 3 --check", out);
     cr_expect_eq(r.status, 0, "%s", r.out);
     cr_expect(strstr(r.out, "match") != NULL, "%s", r.out);
     unlink(out), unlink(cfg);
@@ -88,7 +64,7 @@ Test(core_cli, calibration_images_and_preprocessing_in_the_metadata)
     tmp_file(cfg, sizeof cfg, "tiny2.cfg", tiny_cfg, sizeof tiny_cfg - 1);
     idx_images(images, sizeof images, 20);
     snprintf(out, sizeof out, "%s.mxp", cfg);
-    struct run r = mxu("compile %s --random-weights 1 --calib %s --calib-count 8 --calib-method percentile:99.5 "
+    struct cli_result r = cli_mxu("compile %s --random-weights 1 --calib %s --calib-count 8 --calib-method percentile:99.5 "
                        "--scale 0.5 --mean 0.25 --std 2 --bgr --quiet -o %s", cfg, images, out);
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_assert_eq(mxu_program_read(out, &p), 0);
@@ -104,7 +80,7 @@ Test(core_cli, misuse_exits_2_with_a_message)
 {
     char cfg[256];
     tmp_file(cfg, sizeof cfg, "tiny3.cfg", tiny_cfg, sizeof tiny_cfg - 1);
-    struct run r = mxu("compile --help");
+    struct cli_result r = cli_mxu("compile --help");
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, "usage: mxu compile") != NULL, "%s", r.out);
     const char *bad[] = {
@@ -123,11 +99,11 @@ Test(core_cli, misuse_exits_2_with_a_message)
     for (unsigned i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[512];
         snprintf(args, sizeof args, bad[i], cfg);
-        r = mxu("%s", args);
+        r = cli_mxu("%s", args);
         cr_expect_eq(r.status, 2, "'%s' exited %d: %s", args, r.status, r.out);
         cr_expect(strstr(r.out, "mxu compile") != NULL || strstr(r.out, "usage") != NULL, "'%s': %s", args, r.out);
     }
-    r = mxu("compile %s -o /tmp/x.mxp", cfg);
+    r = cli_mxu("compile %s -o /tmp/x.mxp", cfg);
     cr_expect(strstr(r.out, "weights") != NULL, "the message says what is missing: %s", r.out);
     unlink(cfg);
 }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/cli.h"
 #include "golden.h"
 #include "mxu.h"
 #include "mxu_dataset.h"
@@ -18,31 +19,6 @@
 #include "runtime/test_net.h"
 
 TestSuite(run_cli, .timeout = 300);
-
-struct cmd_result {
-    int status;
-    char out[32768];
-};
-
-static struct cmd_result mxu(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct cmd_result mxu(const char *fmt, ...)
-{
-    static struct cmd_result r;
-    char args[2048], cmd[2400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    const char *bin = getenv("MXU_BIN") ? getenv("MXU_BIN") : "build/bin/mxu";
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-    FILE *f = popen(cmd, "r");
-    cr_assert_not_null(f);
-    size_t n = fread(r.out, 1, sizeof r.out - 1, f);
-    r.out[n] = 0;
-    int st = pclose(f);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
 
 static void tmp_path(char *buf, size_t len, const char *name)
 {
@@ -103,14 +79,14 @@ Test(run_cli, network_check_json_and_per_layer_table)
     char prog[256];
     tmp_path(prog, sizeof prog, "net.mxp");
     write_net(prog, 3);
-    struct cmd_result r = mxu("run %s --check --json --random-input 2 --top 3", prog);
+    struct cli_result r = cli_mxu("run %s --check --json --random-input 2 --top 3", prog);
     cr_assert_eq(r.status, 0, "%s", r.out);
     const char *keys[] = {"\"match\": true", "\"accuracy\": null", "\"total_cycles\": ",
                           "\"utilization\": ", "\"layers\": [{\"name\": \"conv1\", \"op\": \"conv2d\", \"host\": false",
                           "{\"name\": \"softmax\", \"op\": \"softmax\", \"host\": true", "\"top\": [{\"class\": "};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         cr_assert(strstr(r.out, keys[i]), "lacks %s: %s", keys[i], r.out);
-    r = mxu("run %s --check --random-input 2 --top 2", prog);
+    r = cli_mxu("run %s --check --random-input 2 --top 2", prog);
     cr_assert_eq(r.status, 0, "%s", r.out);
     const char *lines[] = {"5 on the device, 5 on the host", "softmax              softmax   host",
                            "conv1                conv2d    device", "check     match", "top-2 "};
@@ -124,8 +100,8 @@ Test(run_cli, network_same_on_model_and_rtl)
     char prog[256];
     tmp_path(prog, sizeof prog, "net-rtl.mxp");
     write_net(prog, 4);
-    struct cmd_result m = mxu("run %s --backend model --random-input 5 --check --json", prog);
-    struct cmd_result r = mxu("run %s --backend rtl --random-input 5 --check --json", prog);
+    struct cli_result m = cli_mxu("run %s --backend model --random-input 5 --check --json", prog);
+    struct cli_result r = cli_mxu("run %s --backend rtl --random-input 5 --check --json", prog);
     unlink(prog);
     cr_assert_eq(m.status, 0, "%s", m.out);
     cr_assert_eq(r.status, 0, "%s", r.out);
@@ -150,11 +126,11 @@ Test(run_cli, check_names_the_first_mismatching_layer)
     tmp_path(prog, sizeof prog, "bad.mxp");
     cr_assert_eq(mxu_program_write(p, prog), MXU_OK, "%s", mxu_error_detail());
     mxu_program_free(p);
-    struct cmd_result r = mxu("run %s --check", prog);
+    struct cli_result r = cli_mxu("run %s --check", prog);
     cr_assert_eq(r.status, 1, "%s", r.out);
     cr_assert(strstr(r.out, "MISMATCH: layer 2 'conv2' (conv2d), tensor 'c2' byte "), "%s", r.out);
     cr_assert(strstr(r.out, ": device ") && strstr(r.out, ", golden "), "%s", r.out);
-    r = mxu("run %s --check --json", prog);
+    r = cli_mxu("run %s --check --json", prog);
     cr_assert_eq(r.status, 1, "%s", r.out);
     cr_assert(strstr(r.out, "\"match\": false") && strstr(r.out, "\"mismatch\": \"layer 2"), "%s", r.out);
     unlink(prog);
@@ -209,7 +185,7 @@ Test(run_cli, dataset_accuracy_and_limit)
     cr_assert_eq(mxu_program_write(p, prog), MXU_OK);
     write_idx(images, labels, 40, 8, 8, TEST_NET_CLASSES, 1);
     uint32_t correct = expected_correct(p, images, labels, 0);
-    struct cmd_result r = mxu("run %s --dataset %s --labels %s --json --check", prog, images, labels);
+    struct cli_result r = cli_mxu("run %s --dataset %s --labels %s --json --check", prog, images, labels);
     cr_assert_eq(r.status, 0, "%s", r.out);
     char want[64];
     snprintf(want, sizeof want, "\"accuracy\": %.6f", correct / 40.0);
@@ -218,7 +194,7 @@ Test(run_cli, dataset_accuracy_and_limit)
     cr_assert(strstr(r.out, "\"wall_seconds\": ") && strstr(r.out, "\"layers\": ["), "%s", r.out);
 
     uint32_t first10 = expected_correct(p, images, labels, 10);
-    r = mxu("run %s --dataset %s --labels %s --limit 10 --top 3", prog, images, labels);
+    r = cli_mxu("run %s --dataset %s --labels %s --limit 10 --top 3", prog, images, labels);
     cr_assert_eq(r.status, 0, "%s", r.out);
     snprintf(want, sizeof want, "accuracy  %.2f%% (%u/10)  top-3 ", 100.0 * first10 / 10, first10);
     cr_assert(strstr(r.out, want), "want '%s': %s", want, r.out);
@@ -247,19 +223,19 @@ Test(run_cli, dataset_errors_are_clear)
     write_idx(junk, few, 5, 8, 8, TEST_NET_CLASSES, 3);   /* 5 labels for 12 images */
     write_idx(junk, big, 12, 8, 8, 200, 4);               /* labels up to 199 */
 
-    struct cmd_result r = mxu("run %s --dataset %s --labels %s", prog, images, few);
+    struct cli_result r = cli_mxu("run %s --dataset %s --labels %s", prog, images, few);
     cr_assert_eq(r.status, 2, "%s", r.out);
     cr_assert(strstr(r.out, "has 5 labels but") && strstr(r.out, "has 12 images"), "%s", r.out);
-    r = mxu("run %s --dataset %s --labels %s", prog, images, big);
+    r = cli_mxu("run %s --dataset %s --labels %s", prog, images, big);
     cr_assert_eq(r.status, 2, "%s", r.out);
     cr_assert(strstr(r.out, "is not one of the program's 10 classes"), "%s", r.out);
-    r = mxu("run %s --dataset %s", prog, images);
+    r = cli_mxu("run %s --dataset %s", prog, images);
     cr_assert_eq(r.status, 2, "%s", r.out);
     cr_assert(strstr(r.out, "--dataset needs --labels"), "%s", r.out);
-    r = mxu("run %s --dataset /nonexistent/images.idx --labels %s", prog, labels);
+    r = cli_mxu("run %s --dataset /nonexistent/images.idx --labels %s", prog, labels);
     cr_assert_eq(r.status, 2, "%s", r.out);
     cr_assert(strstr(r.out, "/nonexistent/images.idx"), "%s", r.out);
-    r = mxu("run %s --limit 3", prog);
+    r = cli_mxu("run %s --limit 3", prog);
     cr_assert_eq(r.status, 2, "%s", r.out);
 
     /* An MLP input (nc 1x40) cannot take 8x8 images. */
@@ -271,7 +247,7 @@ Test(run_cli, dataset_errors_are_clear)
     cr_assert_eq(mxu_build_layer_program(&cfg, &d, 7, &p), MXU_OK);
     cr_assert_eq(mxu_program_write(p, fc), MXU_OK);
     mxu_program_free(p);
-    r = mxu("run %s --dataset %s --labels %s", fc, images, labels);
+    r = cli_mxu("run %s --dataset %s --labels %s", fc, images, labels);
     cr_assert_eq(r.status, 2, "%s", r.out);
     cr_assert(strstr(r.out, "8x8x1 (64 values) but input tensor 'input' is nc 1x40"), "%s", r.out);
     const char *files[] = {prog, fc, images, labels, few, big, junk};
@@ -285,13 +261,13 @@ Test(run_cli, example_with_code_ranges)
 {
     char prog[256];
     tmp_path(prog, sizeof prog, "example.mxp");
-    struct cmd_result r = mxu("asm examples/fc_relu_fc_softmax.s -o %s", prog);
+    struct cli_result r = cli_mxu("asm examples/fc_relu_fc_softmax.s -o %s", prog);
     cr_assert_eq(r.status, 0, "%s", r.out);
-    r = mxu("run %s --random-input 4 --check --json", prog);
+    r = cli_mxu("run %s --random-input 4 --check --json", prog);
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_assert(strstr(r.out, "\"match\": true") && strstr(r.out, "{\"name\": \"sm\", \"op\": \"softmax\", \"host\": true"),
               "%s", r.out);
-    r = mxu("disasm %s --summary", prog);
+    r = cli_mxu("disasm %s --summary", prog);
     cr_assert(strstr(r.out, "fc1                  fc        device 0..8 (9)") &&
               strstr(r.out, "fc2                  fc        device 9..15 (7)"), "%s", r.out);
     unlink(prog);
@@ -306,7 +282,7 @@ Test(run_cli, disasm_summary_and_listing)
     tmp_path(src, sizeof src, "dis.s");
     tmp_path(again, sizeof again, "dis2.mxp");
     write_net(prog, 10);
-    struct cmd_result r = mxu("disasm %s --summary", prog);
+    struct cli_result r = cli_mxu("disasm %s --summary", prog);
     cr_assert_eq(r.status, 0, "%s", r.out);
     const char *want[] = {"10 layers (5 on the device, 5 on the host)", "model=testnet",
                           "conv1                conv2d    device 0..",
@@ -316,9 +292,9 @@ Test(run_cli, disasm_summary_and_listing)
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         cr_assert(strstr(r.out, want[i]), "lacks '%s': %s", want[i], r.out);
     cr_assert_null(strstr(r.out, ".byte"), "the summary has no data");
-    r = mxu("disasm %s > %s", prog, src);
+    r = cli_mxu("disasm %s > %s", prog, src);
     cr_assert_eq(r.status, 0, "%s", r.out);
-    r = mxu("asm %s -o %s", src, again);
+    r = cli_mxu("asm %s -o %s", src, again);
     cr_assert_eq(r.status, 0, "%s", r.out);
     FILE *a = fopen(prog, "rb"), *b = fopen(again, "rb");
     cr_assert(a && b);
@@ -332,6 +308,6 @@ Test(run_cli, disasm_summary_and_listing)
     unlink(prog);
     unlink(src);
     unlink(again);
-    r = mxu("disasm");
+    r = cli_mxu("disasm");
     cr_assert_eq(r.status, 2, "%s", r.out);
 }
