@@ -22,6 +22,8 @@ int mxu_model_load(const char *path, const char *weights_path, mxu_graph **out)
                         "models", path);
     if (has_extension(path, ".onnx"))
         return mxu_onnx_load(path, out);
-    return mxu_fail(MXU_ERR_UNSUPPORTED, "%s: unknown model format (expected .cfg or .onnx)",
+    if (has_extension(path, ".tflite"))
+        return mxu_tflite_load(path, out);
+    return mxu_fail(MXU_ERR_UNSUPPORTED, "%s: unknown model format (expected .cfg, .onnx or .tflite)",
                     path);
 }

@@ -28,8 +28,14 @@ int mxu_darknet_load(const char *cfg_path, const char *weights_path, mxu_graph *
 int mxu_onnx_load(const char *path, mxu_graph **out);
 /* Same, from memory (fuzzing, tests); base_dir resolves external data (may be NULL). */
 int mxu_onnx_load_buffer(const uint8_t *buf, size_t len, const char *base_dir, mxu_graph **out);
+/* TFLite flatbuffer (.tflite, schema 3) with int8 full-integer quantization:
+ * quantization taken as stored (no calibration needed); QUANTIZE/DEQUANTIZE
+ * at the edges make the program's int8 inputs/outputs. name is used in
+ * messages (may be NULL). */
+int mxu_tflite_load(const char *path, mxu_graph **out);
+int mxu_tflite_load_buffer(const uint8_t *buf, size_t len, const char *name, mxu_graph **out);
 int mxu_darknet_load_buffer(const char *cfg_text, size_t len, const char *name, mxu_graph **out);
-/* By extension: .cfg -> Darknet, .onnx -> ONNX (.tflite later). */
+/* By extension: .cfg -> Darknet, .onnx -> ONNX, .tflite -> TFLite. */
 int mxu_model_load(const char *path, const char *weights_path, mxu_graph **out);
 
 /* ---- passes (run by mxu_compile, exposed for tests) ------------------------------ */

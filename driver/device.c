@@ -19,6 +19,7 @@ static const struct mxu_backend_ops *const backends[] = {
     &mxu_backend_model,
     &mxu_backend_rtl,
     &mxu_backend_icarus,
+    &mxu_backend_usb,
 };
 
 static const char *const config_keys[] = {"rows", "cols", "ub", "ub_lines", "acc", "wb",
@@ -108,7 +109,7 @@ int mxu_open(const char *uri, mxu_device **out)
     size_t nlen = colon ? (size_t)(colon - uri) : strlen(uri);
     const struct mxu_backend_ops *ops = find_backend(uri, nlen);
     if (!ops)
-        return mxu_fail(MXU_ERR_NOT_FOUND, "unknown backend '%.*s' (model, rtl, icarus)", (int)nlen, uri);
+        return mxu_fail(MXU_ERR_NOT_FOUND, "unknown backend '%.*s' (model, rtl, icarus, usb)", (int)nlen, uri);
     char cfgs[512], opts[512];
     mxu_hw_config want;
     mxu_config_default(&want);

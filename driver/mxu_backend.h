@@ -31,5 +31,6 @@ struct mxu_backend_ops {
 extern const struct mxu_backend_ops mxu_backend_model;
 extern const struct mxu_backend_ops mxu_backend_rtl;
 extern const struct mxu_backend_ops mxu_backend_icarus;
+extern const struct mxu_backend_ops mxu_backend_usb;
 
 #endif

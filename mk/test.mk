@@ -11,7 +11,10 @@ $(TEST_BIN): $(TEST_OBJS) $(LIBMXU_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
 
-test: all $(TEST_BIN) $(TEST_DEPS)
+# TEST_DEPS is expanded when `make test` runs, so fragments read after this one
+# (tflite.mk, usb.mk, ...) can still add to it.
+.SECONDEXPANSION:
+test: all $(TEST_BIN) $$(TEST_DEPS)
 	@echo "== mxu tests ($(TEST_BIN)) =="
 	MXU_BUILD=$(BUILD) MXU_BIN=$(abspath $(MXU)) $(TEST_ENV) $(TEST_BIN) --jobs $(TEST_JOBS) $(TEST_ARGS)
 

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "mxu_layer_program.h"
+#include "mxu_scalesim.h"
 
 static const char bench_usage[] =
     "matmul|alexnet [--backend model|rtl|icarus] [--arch KEY=V,...] [--option KEY=V,...]\n"
@@ -41,19 +42,6 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
-static uint64_t scalesim_cycles(const struct mxu_layer_desc *d, uint32_t r, uint32_t c)
-{
-    uint32_t g = d->groups ? d->groups : 1, oh, ow;
-    struct mxu_layer_desc conv = *d;
-    conv.pool_k = 0;
-    mxu_layer_desc_out(&conv, &oh, &ow);
-    uint64_t t = d->op == MXU_LAYER_FC ? d->n : (uint64_t)d->n * oh * ow;
-    uint64_t k = (uint64_t)d->kh * d->kw * (d->cin / g);
-    if (d->op == MXU_LAYER_FC)
-        k = d->cin;
-    return g * (2ull * r + c + t - 2) * ceil_div(k, r) * ceil_div(d->cout / g, c);
-}
-
 static int run_layer(const char *uri, const mxu_hw_config *cfg, const struct mxu_layer_desc *d,
                      struct bench_row *row)
 {
@@ -72,7 +60,7 @@ static int run_layer(const char *uri, const mxu_hw_config *cfg, const struct mxu
         row->macs = mxu_layer_desc_macs(d);
         row->cycles = c.cycles;
         row->ideal = ceil_div(row->macs, (uint64_t)cfg->rows * cfg->cols);
-        row->scalesim = scalesim_cycles(d, cfg->rows, cfg->cols);
+        row->scalesim = mxu_scalesim_desc_cycles(d, cfg->rows, cfg->cols);
         row->dram = c.dram_rd_bytes + c.dram_wr_bytes;
     }
     mxu_close(dev);

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "mxu_isa.h"
 
-static const char info_usage[] = "[--backend model|rtl|icarus] [--arch KEY=V,...] [--json]\n"
+static const char info_usage[] = "[--backend model|rtl|icarus|usb[:SERIAL]] [--arch KEY=V,...] [--json]\n"
                                  "  Open a device and print what its ID/config registers report.\n";
 
 int cmd_info(int argc, char **argv)

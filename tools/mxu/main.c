@@ -5,6 +5,8 @@
 #include "cli.h"
 
 int cmd_compile(int argc, char **argv); /* cmd_compile.c */
+int cmd_devices(int argc, char **argv); /* cmd_devices.c */
+int cmd_sweep(int argc, char **argv);   /* cmd_sweep.c */
 
 static const struct {
     const char *name;
@@ -16,7 +18,9 @@ static const struct {
     {"disasm", cmd_disasm, "list a program readably"},
     {"run", cmd_run, "run a program on a backend, optionally checking it"},
     {"info", cmd_info, "show a device's configuration registers"},
+    {"devices", cmd_devices, "list the boards attached by USB"},
     {"bench", cmd_bench, "measure layers (matmul, alexnet) against ideal and SCALE-Sim"},
+    {"sweep", cmd_sweep, "measure a network on many configurations: CSV, JSON, plots, area"},
 };
 
 static int usage(FILE *f)
