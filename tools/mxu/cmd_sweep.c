@@ -34,9 +34,10 @@ static const char sweep_usage[] =
     "  child processes (default: one, in this process).\n"
     "  Per layer and configuration: cycles, utilization, DRAM bytes, MACs, ideal cycles,\n"
     "  SCALE-Sim's weight-stationary cycles; area from scripts/synth_area.sh (yosys; cached,\n"
-    "  new large configurations take minutes: --area generic skips the 7-series synthesis,\n"
-    "  --no-area all of it; --area-metric picks the figure plotted, default area =\n"
-    "  logic transistors + 6 per SRAM bit).\n"
+    "  a new configuration takes minutes to an hour: --no-area skips it). --area generic (the\n"
+    "  default) is yosys' generic synthesis, --area full adds the 7-series one (LUT/FF/DSP/\n"
+    "  BRAM, slower); --area-metric picks the figure plotted, default area = logic\n"
+    "  transistors + 6 per SRAM bit.\n"
     "  Writes DIR/sweep.csv, DIR/sweep.json, DIR/utilization.png, DIR/cycles.png and\n"
     "  DIR/area.png (cycles vs area, Pareto front); results are cached in DIR/runs/, so a\n"
     "  rerun (e.g. after Ctrl-C) measures only what is missing.\n"
@@ -97,6 +98,7 @@ static int parse_args(int argc, char **argv, struct sweep *s, struct sweep_args 
     s->backend = "model";
     s->area_metric = "area";
     s->area_timeout = 3600;
+    s->area_generic = 1;
     s->max_error = -1;
     for (int i = 1; i < argc; i++) {
         int handled = 0;
@@ -164,6 +166,14 @@ static int parse_args(int argc, char **argv, struct sweep *s, struct sweep_args 
     }
     if (!s->model_path || !s->out_dir)
         return cli_usage("sweep", sweep_usage);
+    static char out_dir[1024]; /* "out/" -> "out": paths are joined with '/' */
+    size_t n = strlen(s->out_dir);
+    if (n >= sizeof out_dir)
+        return cli_error("sweep", 0, "-o: path too long");
+    memcpy(out_dir, s->out_dir, n + 1);
+    while (n > 1 && out_dir[n - 1] == '/')
+        out_dir[--n] = 0;
+    s->out_dir = out_dir;
     if (a->shapes && (a->lists[0] || a->lists[1]))
         return cli_error("sweep", 0, "give --shapes or --rows/--cols, not both");
     static const char *const metrics[] = {"area", "cells", "lut", "transistors"};
