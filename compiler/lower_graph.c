@@ -159,6 +159,16 @@ static uint32_t layer_op(enum mxu_node_op op)
     }
 }
 
+/* The layer flags that select the graph's kernel numerics for a layer op. */
+static uint32_t numerics_flags(enum mxu_kernel_numerics numerics, uint32_t op)
+{
+    if (numerics != MXU_NUMERICS_LITERT_BUILTIN)
+        return 0;
+    if (op == MXU_LAYER_CONV2D || op == MXU_LAYER_FC)
+        return MXU_LAYER_F_ROUND_HALF_UP;
+    return op == MXU_LAYER_SOFTMAX ? MXU_LAYER_F_SOFTMAX_FLOAT_TABLE : 0;
+}
+
 /* The record of node `index` (not yet added to the program). */
 static int make_record(struct lowering *L, uint32_t index, mxu_layer *l)
 {
@@ -172,6 +182,7 @@ static int make_record(struct lowering *L, uint32_t index, mxu_layer *l)
     l->input = L->tensor[n->inputs[0]];
     l->output = L->tensor[n->output];
     l->act_min = qn->act_min, l->act_max = qn->act_max;
+    l->flags = numerics_flags(L->g->numerics, op);
     switch (n->op) {
     case MXU_NODE_CONV:
     case MXU_NODE_FC: return linear_record(L, n, qn, l);

@@ -127,6 +127,16 @@ struct mxu_preprocess {
     int bgr;              /* 1: the model expects BGR channel order */
 };
 
+enum mxu_kernel_numerics {
+    /* TFLite's reference kernels (ONNX, Darknet): requantization ties away from
+     * zero, fixed-point softmax. */
+    MXU_NUMERICS_TFLITE_REFERENCE = 0,
+    /* LiteRT's builtin kernels, what its interpreter runs without a delegate
+     * (TFLite files): conv/FC ties toward +infinity (MXU_LAYER_F_ROUND_HALF_UP),
+     * softmax from a float exp table (MXU_LAYER_F_SOFTMAX_FLOAT_TABLE). */
+    MXU_NUMERICS_LITERT_BUILTIN = 1,
+};
+
 typedef struct mxu_graph {
     char name[MXU_GRAPH_NAME_LEN];
     char source[256];     /* file the graph came from, for messages */
@@ -142,6 +152,9 @@ typedef struct mxu_graph {
      * program's metadata lines float_accuracy= and classes=. */
     float float_accuracy; /* fraction in (0, 1]; 0 = unknown */
     char classes[1024];   /* "name,name,..."; "" = none */
+    /* Whose int8 kernels the program must equal where their rounding differs
+     * (docs/numerics.md): the lowering sets the layer flags that select them. */
+    enum mxu_kernel_numerics numerics;
 } mxu_graph;
 
 int mxu_graph_new(const char *name, mxu_graph **out);

@@ -405,6 +405,8 @@ int mxu_tflite_load_buffer(const uint8_t *buf, size_t len, const char *name, mxu
     if (rc)
         return rc;
     snprintf(c.g->source, sizeof c.g->source, "%s", c.name);
+    /* The interpreter's builtin kernels are what a .tflite model is run with. */
+    c.g->numerics = MXU_NUMERICS_LITERT_BUILTIN;
     rc = import_model(&c);
     free(c.tensors);
     if (rc) {

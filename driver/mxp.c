@@ -887,7 +887,7 @@ static int check_layer(const struct checker *ck, uint32_t i)
         return lfail(&c, "%s", why);
     if (l->op < MXU_LAYER_CONV2D || l->op >= MXU_LAYER_OP_LIMIT)
         return lfail(&c, "op %u is not a layer operation (1..%u)", l->op, MXU_LAYER_OP_LIMIT - 1);
-    if (l->flags & ~MXU_LAYER_F_LUT)
+    if (l->flags & ~MXU_LAYER_F_ALL)
         return lfail(&c, "flags 0x%x has unknown bits", l->flags);
     if (l->act_min < -128 || l->act_max > 127 || l->act_min > l->act_max)
         return lfail(&c, "clamp [%d, %d] is not an int8 range", l->act_min, l->act_max);
@@ -905,6 +905,10 @@ static int check_layer(const struct checker *ck, uint32_t i)
                      op_name(l->op), l->code_count);
     if ((l->flags & MXU_LAYER_F_LUT) && l->op != MXU_LAYER_CONV2D && l->op != MXU_LAYER_FC)
         return lfail(&c, "only conv2d and fc layers can apply a LUT");
+    if ((l->flags & MXU_LAYER_F_ROUND_HALF_UP) && l->op != MXU_LAYER_CONV2D && l->op != MXU_LAYER_FC)
+        return lfail(&c, "only conv2d and fc layers have a rounding mode (flag round_half_up)");
+    if ((l->flags & MXU_LAYER_F_SOFTMAX_FLOAT_TABLE) && l->op != MXU_LAYER_SOFTMAX)
+        return lfail(&c, "only softmax layers compute from a float table (flag softmax_float_table)");
     const mxu_tensor *in, *out;
     int rc = layer_tensor(&c, "input", l->input, &in);
     if (!rc)

@@ -53,6 +53,14 @@ enum mxu_layer_op {
  * 0 (the LUT carries the output tensor's zero point) and act_min/act_max clamp it
  * before the lookup. */
 #define MXU_LAYER_F_LUT 1u
+/* conv2d/fc: the requantization's final shift rounds ties toward +infinity
+ * (ACTIVATE's round_half_up; LiteRT's builtin kernels) instead of away from zero
+ * (TFLite's reference kernels). */
+#define MXU_LAYER_F_ROUND_HALF_UP 2u
+/* softmax: LiteRT's builtin kernel, a float table of exp (mxu_golden_softmax_table),
+ * instead of TFLite's gemmlowp fixed-point reference. */
+#define MXU_LAYER_F_SOFTMAX_FLOAT_TABLE 4u
+#define MXU_LAYER_F_ALL (MXU_LAYER_F_LUT | MXU_LAYER_F_ROUND_HALF_UP | MXU_LAYER_F_SOFTMAX_FLOAT_TABLE)
 
 typedef struct mxu_layer {
     char name[MXU_NAME_LEN];

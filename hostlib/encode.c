@@ -60,6 +60,7 @@ void mxu_encode_activate(uint64_t w[MXU_INSN_WORDS], const struct mxu_activate *
     memset(w, 0, MXU_INSN_BYTES);
     w[0] |= MXU_OP_ACTIVATE;
     MXU_SET(w, ACTIVATE, LUT_EN, d->lut_en != 0);
+    MXU_SET(w, ACTIVATE, ROUND_HALF_UP, d->round_half_up != 0);
     MXU_SET(w, ACTIVATE, PARAM_LINE, d->param_line);
     MXU_SET(w, ACTIVATE, UB_ADDR, d->ub_addr);
     MXU_SET(w, ACTIVATE, ACC_ADDR, d->acc_addr);

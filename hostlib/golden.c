@@ -56,6 +56,8 @@ int mxu_golden_check_conv(const struct mxu_conv_params *p)
     if (!elems_ok(p->n, p->in_h, p->in_w, p->cin) || !elems_ok(p->n, p->out_h, p->out_w, p->cout) ||
         !elems_ok(p->cout, p->kh, p->kw, p->cin / p->groups))
         return mxu_fail(MXU_ERR_INVAL, "conv2d: a tensor has more than %lld elements", (long long)MAX_ELEMS);
+    if (p->rounding != MXU_ROUND_AWAY && p->rounding != MXU_ROUND_HALF_UP)
+        return mxu_fail(MXU_ERR_INVAL, "conv2d: rounding %d is not an mxu_rounding", (int)p->rounding);
     return MXU_OK;
 }
 
@@ -69,6 +71,8 @@ int mxu_golden_check_fc(const struct mxu_fc_params *p)
     if (!elems_ok(p->batch, p->cin, 1, 1) || !elems_ok(p->batch, p->cout, 1, 1) ||
         !elems_ok(p->cout, p->cin, 1, 1))
         return mxu_fail(MXU_ERR_INVAL, "fc: a tensor has more than %lld elements", (long long)MAX_ELEMS);
+    if (p->rounding != MXU_ROUND_AWAY && p->rounding != MXU_ROUND_HALF_UP)
+        return mxu_fail(MXU_ERR_INVAL, "fc: rounding %d is not an mxu_rounding", (int)p->rounding);
     return MXU_OK;
 }
 
@@ -152,7 +156,7 @@ int mxu_golden_conv2d(const struct mxu_conv_params *p, const int8_t *input, cons
                     }
                     if (bias)
                         acc += (uint32_t)bias[oc];
-                    int32_t y = mxu_requantize((int32_t)acc, multiplier[oc], shift[oc]);
+                    int32_t y = mxu_requantize_rounding((int32_t)acc, multiplier[oc], shift[oc], p->rounding);
                     y = (int32_t)((uint32_t)y + (uint32_t)p->zp_out);
                     output[((b * p->out_h + oy) * p->out_w + ox) * p->cout + oc] =
                         clamp_int8(y, p->act_min, p->act_max);
@@ -225,7 +229,7 @@ int mxu_golden_fc(const struct mxu_fc_params *p, const int8_t *input, const int8
                 acc += (uint32_t)(weights[oc * p->cin + i] * ((int64_t)input[b * p->cin + i] - p->zp_in));
             if (bias)
                 acc += (uint32_t)bias[oc];
-            int32_t y = mxu_requantize((int32_t)acc, multiplier[oc], shift[oc]);
+            int32_t y = mxu_requantize_rounding((int32_t)acc, multiplier[oc], shift[oc], p->rounding);
             y = (int32_t)((uint32_t)y + (uint32_t)p->zp_out);
             output[b * p->cout + oc] = clamp_int8(y, p->act_min, p->act_max);
         }

@@ -9,7 +9,8 @@
  * [cout][cin], all dense row-major. Weights are symmetric (no weight zero point).
  * Requantization is per output channel (per-tensor = the same value repeated);
  * it uses mxu_requantize, which equals TFLite's MultiplyByQuantizedMultiplier on
- * TFLite's whole range (docs/numerics.md). Accumulation wraps modulo 2^32, as the
+ * TFLite's whole range (docs/numerics.md); conv and FC can instead round the
+ * final shift's ties toward +infinity as LiteRT's builtin kernels (rounding). Accumulation wraps modulo 2^32, as the
  * hardware's int32 accumulators do, so results agree even when a sum overflows.
  *
  * Every kernel validates its arguments and returns MXU_OK or MXU_ERR_INVAL (with a
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "mxu_error.h"
+#include "mxu_numerics.h"
 
 /* ---- convolution ---------------------------------------------------------- */
 
@@ -39,6 +41,7 @@ struct mxu_conv_params {
     int32_t groups;                  /* >= 1, divides cin and cout */
     int32_t zp_in, zp_out;           /* input and output zero points */
     int32_t act_min, act_max;        /* clamp after zp_out (also clamped to int8) */
+    enum mxu_rounding rounding;      /* final shift's ties; 0 = MXU_ROUND_AWAY (TFLite reference) */
 };
 
 /* out[b][oy][ox][oc] = clamp(requantize(bias[oc] + sum over in-image taps of
@@ -67,6 +70,7 @@ struct mxu_fc_params {
     int32_t batch, cin, cout;   /* input [batch][cin], weights [cout][cin], output [batch][cout] */
     int32_t zp_in, zp_out;
     int32_t act_min, act_max;
+    enum mxu_rounding rounding; /* final shift's ties; 0 = MXU_ROUND_AWAY (TFLite reference) */
 };
 
 /* out[b][oc] = clamp(requantize(bias[oc] + sum_i w[oc][i] * (in[b][i] - zp_in),
@@ -165,6 +169,19 @@ int mxu_softmax_params_from_scale(float input_scale, float beta, struct mxu_soft
  * of exponentials beyond int32 (>= 4096 such values) saturates. */
 int mxu_golden_softmax(const struct mxu_softmax_params *p, size_t rows, size_t depth,
                        const int8_t *input, int8_t *output);
+
+/* LiteRT's builtin int8 softmax (PopulateSoftmaxLookupTable + SoftmaxInt8LUT, what
+ * the interpreter runs without a delegate; layers: MXU_LAYER_F_SOFTMAX_FLOAT_TABLE):
+ *   table[255 - d] = expf(-input_scale * beta * d) for d = 0..255     (float)
+ *   per row: e[j] = table[255 - (max - x[j])], sum = e[0] + e[1] + ... in order,
+ *   out[j] = clamp(roundf(e[j] * (1 / (sum * 1/256))) - 128, -128, 127)
+ * Every operation is a float one in this order, so the result is the
+ * interpreter's bit for bit wherever expf is (glibc's is correctly rounded).
+ * It differs from mxu_golden_softmax (fixed point) on a few values in 10^5.
+ * MXU_ERR_INVAL for a scale or beta that is not positive and finite, depth 0 or
+ * missing buffers. */
+int mxu_golden_softmax_table(float input_scale, float beta, size_t rows, size_t depth,
+                             const int8_t *input, int8_t *output);
 
 /* Concatenation along the last axis: for each of `outer` rows, depth1 values of
  * in1 then depth2 values of in2 (same quantization: a byte copy). */

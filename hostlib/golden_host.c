@@ -1,5 +1,6 @@
-/* Golden kernels of the host layers: TFLite's int8 softmax, concatenation,
- * nearest upsampling (golden.h).
+/* Golden kernels of the host layers: TFLite's int8 softmax (the fixed-point
+ * reference and LiteRT's builtin float-table kernel), concatenation, nearest
+ * upsampling (golden.h).
  *
  * The softmax follows TFLite's reference int8 kernel step by step, with the
  * gemmlowp fixed-point primitives it is built from written out below as plain
@@ -204,6 +205,49 @@ int mxu_golden_softmax(const struct mxu_softmax_params *p, size_t rows, size_t d
                         p->input_multiplier, p->input_left_shift, p->diff_min);
     for (size_t r = 0; r < rows; r++)
         softmax_row(p, depth, input + r * depth, output + r * depth);
+    return MXU_OK;
+}
+
+/* ---- LiteRT's builtin softmax: a float exp table ------------------------------------ */
+
+/* table[255 - d] = exp(-input_scale * beta * d): PopulateSoftmaxLookupTable. */
+static void softmax_exp_table(float input_scale, float beta, float table[256])
+{
+    const float scale = -input_scale * beta;
+    for (int32_t d = 0; d <= 255; d++)
+        table[255 - d] = expf(scale * (float)d);
+}
+
+/* One row as SoftmaxInt8LUT: the table seen from the row's maximum (entry
+ * [x] is exp of x - max), a float sum in order, then 1/256 steps from -128. */
+static void softmax_table_row(const float table[256], size_t depth, const int8_t *in, int8_t *out)
+{
+    int32_t max = -128;
+    for (size_t c = 0; c < depth; c++)
+        max = in[c] > max ? in[c] : max;
+    const float *from_max = table + (255 - max); /* from_max[x], x in [-128, max]: table[127 - max..255] */
+    float sum = 0.0f;
+    for (size_t c = 0; c < depth; c++)
+        sum += from_max[in[c]];
+    const float inverse = 1.0f / (sum * MXU_SOFTMAX_OUT_SCALE);
+    for (size_t c = 0; c < depth; c++) {
+        int32_t q = (int32_t)roundf(from_max[in[c]] * inverse) + MXU_SOFTMAX_OUT_ZP;
+        out[c] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+    }
+}
+
+int mxu_golden_softmax_table(float input_scale, float beta, size_t rows, size_t depth,
+                             const int8_t *input, int8_t *output)
+{
+    if (!input || !output || depth == 0)
+        return mxu_fail(MXU_ERR_INVAL, "softmax: NULL buffer or empty rows");
+    if (!(input_scale > 0) || !isfinite(input_scale) || !(beta > 0) || !isfinite(beta))
+        return mxu_fail(MXU_ERR_INVAL, "softmax: input scale %g and beta %g must be positive and finite",
+                        (double)input_scale, (double)beta);
+    float table[256];
+    softmax_exp_table(input_scale, beta, table);
+    for (size_t r = 0; r < rows; r++)
+        softmax_table_row(table, depth, input + r * depth, output + r * depth);
     return MXU_OK;
 }
 

@@ -92,7 +92,7 @@ static int add_constants(mxu_program *p, const struct mxu_layer_desc *d, uint64_
 static void fill_layer(const struct mxu_layer_desc *d, mxu_layer *l)
 {
     mxu_layer_init(l, d->name, d->op);
-    l->flags = d->lut ? MXU_LAYER_F_LUT : 0;
+    l->flags = (d->lut ? MXU_LAYER_F_LUT : 0) | (d->round_half_up ? MXU_LAYER_F_ROUND_HALF_UP : 0);
     l->cout = d->cout;
     if (d->op != MXU_LAYER_FC) {
         l->kh = d->kh, l->kw = d->kw;

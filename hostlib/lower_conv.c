@@ -521,7 +521,9 @@ static int step_activate_store(struct lowering *L, const struct step *s)
     int lut = L->lut_region >= 0;
     int32_t lo = L->l->act_min < -128 ? -128 : L->l->act_min;
     int32_t hi = L->l->act_max > 127 ? 127 : L->l->act_max;
-    struct mxu_activate a = {.lut_en = lut, .param_line = s->param_slot, .ub_addr = L->slots.out_base[out],
+    struct mxu_activate a = {.lut_en = lut,
+                             .round_half_up = (L->l->flags & MXU_LAYER_F_ROUND_HALF_UP) != 0,
+                             .param_line = s->param_slot, .ub_addr = L->slots.out_base[out],
                              .acc_addr = L->slots.acc_base[acc], .in_w = s->tc, .out_h = s->ptr,
                              .out_w = s->ptc, .pool_k = g->pk, .pool_s = g->ps,
                              .zp_out = lut ? 0 : L->zp_out, .clamp_min = lo,

@@ -29,6 +29,7 @@ struct mxu_matmul {
 
 struct mxu_activate {
     int lut_en;
+    int round_half_up; /* final shift rounds ties toward +inf (else away from zero) */
     uint32_t param_line, ub_addr, acc_addr;
     uint32_t in_w, out_h, out_w, pool_k, pool_s;
     int32_t zp_out, clamp_min, clamp_max;

@@ -18,6 +18,7 @@ struct mxu_layer_desc {
     uint32_t pool_k, pool_s;           /* fused max-pool, 0 = none */
     int32_t act_min, act_max;          /* clamp after the output zero point */
     int lut;                           /* random LUT after the clamp */
+    int round_half_up;                 /* MXU_LAYER_F_ROUND_HALF_UP: ties toward +inf */
     int32_t zp_in, zp_out;
 };
 

@@ -32,6 +32,19 @@ int32_t mxu_mbqm_ref(int32_t x, int32_t qm, int shift);
  * Equal to mxu_mbqm_ref for every x, qm and shift in [-31, 30]. */
 int32_t mxu_requantize(int32_t x, int32_t qm, int32_t shift);
 
+/* How the requantization's final right shift rounds an exact tie (ACTIVATE's
+ * round_half_up bit; layers: MXU_LAYER_F_ROUND_HALF_UP). Only negative ties
+ * differ: -2.5 is -3 away from zero, -2 toward +infinity. */
+enum mxu_rounding {
+    MXU_ROUND_AWAY = 0,    /* away from zero: TFLite's reference RoundingDivideByPOT */
+    MXU_ROUND_HALF_UP = 1, /* toward +infinity: LiteRT's builtin x86 conv/FC kernels */
+};
+
+/* mxu_requantize with the final shift's tie rounding chosen:
+ *   y = rs ? (t + 2^(rs-1) - (t < 0 && rounding == MXU_ROUND_AWAY)) >> rs : t
+ * (t, rs as above); MXU_ROUND_AWAY is mxu_requantize. */
+int32_t mxu_requantize_rounding(int32_t x, int32_t qm, int32_t shift, enum mxu_rounding rounding);
+
 /* TFLite QuantizeMultiplier: m = q * 2^shift with q in [0.5, 1), qm = round(q * 2^31)
  * (ties away from zero). Corner cases as TFLite: m == 0 -> (0, 0); qm rounding up
  * to 2^31 -> (2^30, shift + 1); shift < -31 -> (0, 0) (flush to zero).
@@ -48,6 +61,11 @@ int mxu_quantize_multiplier(double m, int32_t *qm, int32_t *shift);
  * lut (256 entries, index = value + 128) may be NULL. */
 int8_t mxu_activate(int32_t acc, int32_t bias, int32_t qm, int32_t shift, int32_t zp_out,
                     int32_t act_min, int32_t act_max, const int8_t *lut);
+/* mxu_activate with the requantization's tie rounding chosen (ACTIVATE's
+ * round_half_up bit); MXU_ROUND_AWAY is mxu_activate. */
+int8_t mxu_activate_rounding(int32_t acc, int32_t bias, int32_t qm, int32_t shift, int32_t zp_out,
+                             int32_t act_min, int32_t act_max, const int8_t *lut,
+                             enum mxu_rounding rounding);
 
 /* TFLite's affine quantization: round(x / scale) (half away from zero) + zp,
  * saturated to int8. NaN maps to zp (saturated); +-inf saturate. */

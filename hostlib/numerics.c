@@ -41,6 +41,11 @@ int32_t mxu_mbqm_ref(int32_t x, int32_t qm, int shift)
 
 int32_t mxu_requantize(int32_t x, int32_t qm, int32_t shift)
 {
+    return mxu_requantize_rounding(x, qm, shift, MXU_ROUND_AWAY);
+}
+
+int32_t mxu_requantize_rounding(int32_t x, int32_t qm, int32_t shift, enum mxu_rounding rounding)
+{
     int ls = shift < 0 ? 0 : shift > 31 ? 31 : shift;
     int rs = shift > 0 ? 0 : shift < -31 ? 31 : -shift;
     int32_t xs = (int32_t)((uint32_t)x << ls);
@@ -49,7 +54,9 @@ int32_t mxu_requantize(int32_t x, int32_t qm, int32_t shift)
         t = INT32_MAX;
     if (rs == 0)
         return (int32_t)t;
-    return (int32_t)((t + (INT64_C(1) << (rs - 1)) - (t < 0)) >> rs);
+    /* away from zero: one less for a negative t turns its ties downward */
+    int64_t away = t < 0 && rounding == MXU_ROUND_AWAY;
+    return (int32_t)((t + (INT64_C(1) << (rs - 1)) - away) >> rs);
 }
 
 int mxu_quantize_multiplier(double m, int32_t *qm, int32_t *shift)
@@ -79,8 +86,15 @@ int mxu_quantize_multiplier(double m, int32_t *qm, int32_t *shift)
 int8_t mxu_activate(int32_t acc, int32_t bias, int32_t qm, int32_t shift, int32_t zp_out,
                     int32_t act_min, int32_t act_max, const int8_t *lut)
 {
+    return mxu_activate_rounding(acc, bias, qm, shift, zp_out, act_min, act_max, lut, MXU_ROUND_AWAY);
+}
+
+int8_t mxu_activate_rounding(int32_t acc, int32_t bias, int32_t qm, int32_t shift, int32_t zp_out,
+                             int32_t act_min, int32_t act_max, const int8_t *lut,
+                             enum mxu_rounding rounding)
+{
     int32_t sum = (int32_t)((uint32_t)acc + (uint32_t)bias);
-    int32_t y = (int32_t)((uint32_t)mxu_requantize(sum, qm, shift) + (uint32_t)zp_out);
+    int32_t y = (int32_t)((uint32_t)mxu_requantize_rounding(sum, qm, shift, rounding) + (uint32_t)zp_out);
     if (y < act_min)
         y = act_min;
     if (y > act_max)

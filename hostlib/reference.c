@@ -19,6 +19,11 @@ static const mxu_tensor *tensor(const mxu_program *p, uint32_t i)
     return &p->tensors[i];
 }
 
+static enum mxu_rounding layer_rounding(const mxu_layer *l)
+{
+    return l->flags & MXU_LAYER_F_ROUND_HALF_UP ? MXU_ROUND_HALF_UP : MXU_ROUND_AWAY;
+}
+
 /* The conv output before a fused pool, with the LUT zero-point convention. */
 static int conv_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v, int8_t *out,
                       int32_t oh, int32_t ow)
@@ -33,7 +38,7 @@ static int conv_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *
         .dil_w = l->dil_w ? (int32_t)l->dil_w : 1, .pad_top = (int32_t)l->pad_top,
         .pad_left = (int32_t)l->pad_left, .groups = l->groups ? (int32_t)l->groups : 1,
         .zp_in = in->zero_point, .zp_out = lut ? 0 : o->zero_point, .act_min = l->act_min,
-        .act_max = l->act_max};
+        .act_max = l->act_max, .rounding = layer_rounding(l)};
     int rc = mxu_golden_conv2d(&c, (const int8_t *)v[l->input], blob(p, l->weights), blob(p, l->bias),
                                blob(p, l->multiplier), blob(p, l->shift), out);
     if (rc == MXU_OK && lut)
@@ -79,7 +84,7 @@ static int fc_layer(const mxu_program *p, const mxu_layer *l, uint8_t *const *v)
     struct mxu_fc_params f = {.batch = (int32_t)in->dims[0], .cin = (int32_t)mxu_layer_cin(p, l),
                               .cout = (int32_t)l->cout, .zp_in = in->zero_point,
                               .zp_out = lut ? 0 : o->zero_point, .act_min = l->act_min,
-                              .act_max = l->act_max};
+                              .act_max = l->act_max, .rounding = layer_rounding(l)};
     int8_t *out = (int8_t *)v[l->output];
     int rc = mxu_golden_fc(&f, (const int8_t *)v[l->input], blob(p, l->weights), blob(p, l->bias),
                            blob(p, l->multiplier), blob(p, l->shift), out);
@@ -126,13 +131,16 @@ static int softmax_layer(const mxu_program *p, const mxu_layer *l, uint8_t *cons
     const mxu_tensor *in = tensor(p, l->input);
     struct mxu_softmax_params sp;
     size_t rows, depth;
+    rows_of(in, &rows, &depth);
+    if (l->flags & MXU_LAYER_F_SOFTMAX_FLOAT_TABLE)
+        return mxu_golden_softmax_table(in->scale, 1.0f, rows, depth, (const int8_t *)v[l->input],
+                                        (int8_t *)v[l->output]);
     int rc = mxu_softmax_params_from_scale(in->scale, 1.0f, &sp);
     if (rc) {
         char detail[300];
         snprintf(detail, sizeof detail, "%s", mxu_error_detail());
         return mxu_fail(rc, "layer %.64s: %s", l->name, detail);
     }
-    rows_of(in, &rows, &depth);
     return mxu_golden_softmax(&sp, rows, depth, (const int8_t *)v[l->input], (int8_t *)v[l->output]);
 }
 

@@ -55,6 +55,7 @@ module mxu_act #(
   reg [19:0] ps_in_w_q;
   reg [7:0]  zp_q, cmin_q, cmax_q;
   reg        lut_en_q;
+  reg        round_half_up_q;
   reg [1:0]  push_q;
   reg [15:0] py_q, px_q;
   reg [3:0]  dy_q, dx_q;
@@ -82,6 +83,7 @@ module mxu_act #(
       in_w_q <= 16'd0; out_h_q <= 16'd0; out_w_q <= 16'd0;
       pk_q <= 4'd0; ps_q <= 4'd0; ps_in_w_q <= 20'd0;
       zp_q <= 8'd0; cmin_q <= 8'd0; cmax_q <= 8'd0; lut_en_q <= 1'b0; push_q <= 2'd0;
+      round_half_up_q <= 1'b0;
       py_q <= 16'd0; px_q <= 16'd0; dy_q <= 4'd0; dx_q <= 4'd0;
       row_q <= 32'd0; dyb_q <= 32'd0; pxb_q <= 32'd0; pyb_q <= 32'd0; line_q <= 32'd0;
     end else begin
@@ -99,6 +101,7 @@ module mxu_act #(
           cmin_q     <= insn_i[`MXU_F_ACTIVATE_CLAMP_MIN];
           cmax_q     <= insn_i[`MXU_F_ACTIVATE_CLAMP_MAX];
           lut_en_q   <= insn_i[`MXU_F_ACTIVATE_LUT_EN];
+          round_half_up_q <= insn_i[`MXU_F_ACTIVATE_ROUND_HALF_UP];
           push_q     <= {insn_i[`MXU_F_ACTIVATE_PUSH_NEXT], insn_i[`MXU_F_ACTIVATE_PUSH_PREV]};
           py_q <= 16'd0; px_q <= 16'd0; dy_q <= 4'd0; dx_q <= 4'd0;
           row_q  <= {16'd0, insn_i[`MXU_F_ACTIVATE_ACC_ADDR]};
@@ -201,6 +204,7 @@ module mxu_act #(
         .clamp_min_i (cmin_q),
         .clamp_max_i (cmax_q),
         .lut_en_i    (lut_en_q),
+        .round_half_up_i (round_half_up_q),
         .lut_i       (lut_i),
         .max_o       (pooled[8*c +: 8])
       );

@@ -3,7 +3,8 @@
 //   1: x = acc + bias (wrapping); xs = x << ls (wrapping)
 //   2: p = xs * qm (64-bit); sat = (xs == qm == INT32_MIN)
 //   3: t = sat ? INT32_MAX : (p + 2^30) >>> 31;
-//      y = rs ? (t + 2^(rs-1) - (t < 0)) >>> rs : t      (33-bit add)
+//      y = rs ? (t + 2^(rs-1) - (t < 0 && !round_half_up)) >>> rs : t   (33-bit add;
+//      round_half_up: ties toward +inf as LiteRT's builtin kernels, else away from zero)
 //   4: z = clamp(y + zp, clamp_min, clamp_max); v = lut_en ? LUT[z + 128] : z;
 //      pooled max: m = first ? v : max(m, v)
 // Every stage only updates when its valid bit is set, so an idle lane costs nothing.
@@ -25,6 +26,7 @@ module mxu_act_lane (
   input  wire [7:0]    clamp_min_i,
   input  wire [7:0]    clamp_max_i,
   input  wire          lut_en_i,
+  input  wire          round_half_up_i, // final shift: ties toward +inf (else away from zero)
   input  wire [2047:0] lut_i,
   output wire [7:0]    max_o         // pooled value (valid the cycle after the window's last stage 4)
 );
@@ -49,7 +51,8 @@ module mxu_act_lane (
   // idle lane costs a simulator nothing.
   // Stage 3
   /* verilator lint_off UNUSEDSIGNAL */
-  function automatic [31:0] round_shift(input [63:0] p, input sat, input [4:0] rs);
+  function automatic [31:0] round_shift(input [63:0] p, input sat, input [4:0] rs,
+                                        input half_up);
     reg [63:0] p_rnd;
     reg [31:0] t;
     reg [32:0] t33, half, sum33, y33;
@@ -58,13 +61,13 @@ module mxu_act_lane (
       t     = sat ? 32'h7FFF_FFFF : p_rnd[62:31];
       t33   = {t[31], t};
       half  = (rs == 5'd0) ? 33'd0 : (33'd1 << (rs - 5'd1));
-      sum33 = t33 + half - {32'd0, t[31] & (rs != 5'd0)};
+      sum33 = t33 + half - {32'd0, t[31] & (rs != 5'd0) & !half_up};
       y33   = $signed(sum33) >>> rs;
       round_shift = y33[31:0];
     end
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
-  always @(posedge clk_i) if (v2_i) y_q <= round_shift(p_q, sat_q, rs_i);
+  always @(posedge clk_i) if (v2_i) y_q <= round_shift(p_q, sat_q, rs_i, round_half_up_i);
 
   // Stage 4: z = clamp(y + zp), v = LUT or z, and the running max of the window.
   function automatic [7:0] pool_step(input [31:0] y, input [7:0] zp, input [7:0] cmin,

@@ -147,6 +147,7 @@ void mxu_exec_activate(mxu_model *m, const uint64_t *insn, struct mxu_timing_ins
     int32_t zp = (int32_t)MXU_GETS(insn, ACTIVATE, ZP_OUT);
     int32_t lo = (int32_t)MXU_GETS(insn, ACTIVATE, CLAMP_MIN), hi = (int32_t)MXU_GETS(insn, ACTIVATE, CLAMP_MAX);
     const int8_t *lut = GET(ACTIVATE, LUT_EN) ? m->lut : NULL;
+    enum mxu_rounding rounding = GET(ACTIVATE, ROUND_HALF_UP) ? MXU_ROUND_HALF_UP : MXU_ROUND_AWAY;
     const uint8_t *pline = m->param + GET(ACTIVATE, PARAM_LINE) * cols * MXU_DEFAULT_PARAM_BYTES;
     int32_t *ch = m->chan;
 
@@ -163,7 +164,8 @@ void mxu_exec_activate(mxu_model *m, const uint64_t *insn, struct mxu_timing_ins
                 for (uint64_t dy = 0; dy < pk; dy++)
                     for (uint64_t dx = 0; dx < pk; dx++) {
                         int32_t a = m->acc[(first + dy * in_w + dx) * cols + c];
-                        int8_t f = mxu_activate(a, ch[3 * c], ch[3 * c + 1], ch[3 * c + 2], zp, lo, hi, lut);
+                        int8_t f = mxu_activate_rounding(a, ch[3 * c], ch[3 * c + 1], ch[3 * c + 2], zp,
+                                                         lo, hi, lut, rounding);
                         if (f > v)
                             v = f;
                     }

@@ -67,6 +67,7 @@ struct access {
 struct gen {
     rp_program *p;
     rp_rng rng;
+    rp_rng rounding; /* ACTIVATE round_half_up bits */
     const mxu_hw_config *cfg;
     int32_t pos[NQ];              /* next position in each queue */
     int32_t known[NQ][NQ];        /* known[q][n]: last position of n known complete before q's next */
@@ -473,6 +474,7 @@ static int gen_activate(struct gen *g, uint64_t *insn)
     uint32_t param = rp_range(&g->rng, 0, cfg->param_lines - 1);
     set_op(insn, MXU_OP_ACTIVATE);
     MXU_SET(insn, ACTIVATE, LUT_EN, lut);
+    MXU_SET(insn, ACTIVATE, ROUND_HALF_UP, rp_next(&g->rounding) & 1);
     MXU_SET(insn, ACTIVATE, PARAM_LINE, param);
     MXU_SET(insn, ACTIVATE, UB_ADDR, ub);
     MXU_SET(insn, ACTIVATE, ACC_ADDR, acc);
@@ -563,6 +565,7 @@ static int gen_init(struct gen *g, const mxu_hw_config *cfg, rp_program *p, uint
     g->p = p;
     g->cfg = cfg;
     g->rng.s = seed;
+    g->rounding.s = seed ^ 0x5EED0F0DDBA11ull; /* its own stream: programs stay what they were */
     g->ub_lim = cfg->ub_lines - 2;
     for (int q = 0; q < NQ; q++) {
         g->last[q] = -1;

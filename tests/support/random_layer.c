@@ -28,6 +28,7 @@ struct layer_shape {
     uint32_t n, h, w, cin, cout, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups, pool_k, pool_s;
     uint32_t oh, ow, ph, pw;
     int lut;
+    int round_half_up; /* MXU_LAYER_F_ROUND_HALF_UP: ties toward +inf */
 };
 
 static uint32_t pick_divisor(struct rng *r, uint32_t a, uint32_t b)
@@ -97,11 +98,12 @@ static uint64_t shape_macs(const struct layer_shape *s)
 static void describe(const struct layer_shape *s, char *desc, size_t len)
 {
     if (s->fc)
-        snprintf(desc, len, "fc batch %u cin %u cout %u", s->n, s->cin, s->cout);
+        snprintf(desc, len, "fc batch %u cin %u cout %u round_half_up %d", s->n, s->cin, s->cout,
+                 s->round_half_up);
     else
-        snprintf(desc, len, "conv %ux%ux%ux%u -> %u k%ux%u s%ux%u d%u pad %u,%u,%u,%u g%u pool %u/%u lut %d",
-                 s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw, s->sh, s->sw, s->dh, s->pt, s->pl,
-                 s->pb, s->pr, s->groups, s->pool_k, s->pool_s, s->lut);
+        snprintf(desc, len, "conv %ux%ux%ux%u -> %u k%ux%u s%ux%u d%u pad %u,%u,%u,%u g%u pool %u/%u lut %d "
+                 "round_half_up %d", s->n, s->h, s->w, s->cin, s->cout, s->kh, s->kw, s->sh, s->sw, s->dh,
+                 s->pt, s->pl, s->pb, s->pr, s->groups, s->pool_k, s->pool_s, s->lut, s->round_half_up);
 }
 
 static int build(const mxu_hw_config *cfg, struct rng *r, const struct layer_shape *s,
@@ -114,7 +116,7 @@ static int build(const mxu_hw_config *cfg, struct rng *r, const struct layer_sha
         .kh = s->kh, .kw = s->kw, .stride_h = s->sh, .stride_w = s->sw, .dil_h = s->dh,
         .dil_w = s->dw, .groups = s->groups, .pad_top = s->pt, .pad_left = s->pl,
         .pad_bottom = s->pb, .pad_right = s->pr, .pool_k = s->pool_k, .pool_s = s->pool_s,
-        .lut = s->lut, .zp_in = rng_range(r, -128, 127), .zp_out = rng_range(r, -128, 127)};
+        .lut = s->lut, .round_half_up = s->round_half_up, .zp_in = rng_range(r, -128, 127), .zp_out = rng_range(r, -128, 127)};
     d.act_min = relu ? rng_range(r, -128, 0) : -128;
     d.act_max = relu == 2 ? rng_range(r, d.act_min, 127) : 127;
     return mxu_build_layer_program(cfg, &d, rng_next(r), out);
@@ -124,6 +126,8 @@ int random_layer_program(const mxu_hw_config *cfg, uint64_t seed, uint64_t max_m
                          mxu_program **out, char *desc, size_t len)
 {
     struct rng r = {seed * 0x2545F4914F6CDD1Dull + 1};
+    /* a stream of its own, so the shapes of a seed stay what they were */
+    struct rng rounding = {seed ^ 0x5EED0F0DDBA11ull};
     struct layer_shape s;
     for (int tries = 0; tries < 1000; tries++) {
         memset(&s, 0, sizeof s);
@@ -132,6 +136,7 @@ int random_layer_program(const mxu_hw_config *cfg, uint64_t seed, uint64_t max_m
         else if (!random_conv_shape(&r, &s))
             continue;
         s.lut = !s.fc && rng_range(&r, 0, 5) == 0;
+        s.round_half_up = (int)(rng_next(&rounding) & 1);
         if (shape_macs(&s) > max_macs)
             continue;
         describe(&s, desc, len);
@@ -267,6 +272,7 @@ void run_blocked_layers(const char *backend, const char *arch, uint64_t first_se
     for (int i = 0; blocked < count && tries < 40 * count; i++, tries++) {
         struct rng r = {first_seed + (uint64_t)i * 0x9E3779B97F4A7C15ull};
         struct mxu_layer_desc d = blocked_desc(&r);
+        d.round_half_up = i % 2; /* the flag survives the space-to-depth rewrite */
         uint32_t oh, ow;
         mxu_layer_desc_out(&d, &oh, &ow);
         if (!oh || !ow)
@@ -277,9 +283,9 @@ void run_blocked_layers(const char *backend, const char *arch, uint64_t first_se
         if (has_blocked_tensor(p)) { /* the other shapes are the random layers' job */
             blocked++;
             rc = run_and_compare(uri, p, (uint64_t)i, NULL);
-            cr_assert_eq(rc, MXU_OK, "%s case %d (n%u %ux%ux%u k%ux%u s%u cout %u pool %u/%u): %s",
-                         uri, i, d.n, d.h, d.w, d.cin, d.kh, d.kw, d.stride_h, d.cout, d.pool_k,
-                         d.pool_s, mxu_error_detail());
+            cr_assert_eq(rc, MXU_OK,
+                         "%s case %d (n%u %ux%ux%u k%ux%u s%u cout %u pool %u/%u round_half_up %d): %s", uri, i, d.n, d.h, d.w, d.cin, d.kh, d.kw, d.stride_h, d.cout, d.pool_k,
+                         d.pool_s, d.round_half_up, mxu_error_detail());
         }
         mxu_program_free(p);
     }

@@ -43,11 +43,13 @@ const char *tflite_ref_dir(void)
     return dir;
 }
 
-static void *read_file(const char *dir, const char *name, const char *ext, uint64_t *len)
+static void *read_file_if(const char *dir, const char *name, const char *ext, uint64_t *len, int optional)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/%s%s", dir, name, ext);
     FILE *f = fopen(path, "rb");
+    if (!f && optional)
+        return NULL;
     cr_assert_not_null(f, "cannot open %s", path);
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
@@ -58,6 +60,11 @@ static void *read_file(const char *dir, const char *name, const char *ext, uint6
     fclose(f);
     *len = (uint64_t)n;
     return buf;
+}
+
+static void *read_file(const char *dir, const char *name, const char *ext, uint64_t *len)
+{
+    return read_file_if(dir, name, ext, len, 0);
 }
 
 void tflite_ref_load(const char *dir, const char *name, struct tflite_ref *r)
@@ -89,11 +96,15 @@ void tflite_ref_load(const char *dir, const char *name, struct tflite_ref *r)
             cr_assert_eq(len, r->out_bytes * r->images * sizeof(float));
         }
     }
+    r->xnn = read_file_if(dir, name, ".xnn.out", &len, 1);
+    if (r->xnn)
+        cr_assert_eq(len, r->out_bytes * r->images, "%s.xnn.out: %llu bytes", name, (unsigned long long)len);
 }
 
 void tflite_ref_free(struct tflite_ref *r)
 {
     free(r->in);
+    free(r->xnn);
     for (int k = 0; k < 2; k++)
         free(r->out[k]), free(r->f32[k]);
 }
@@ -197,15 +208,20 @@ void tflite_run(const mxu_program *p, const char *uri, const struct tflite_ref *
             res->golden_mismatch += memcmp(v[out_t], got, r->out_bytes) != 0;
             res->golden_images++;
         }
-        memcpy(v[in_t], in, r->in_bytes);
-        for (int k = 0; img < emulate && k < 2; k++) {
-            tflite_emulate(p, v, k == 0);
-            res->emu_mismatch[k] += count_diff((const int8_t *)v[out_t], r->out[k] + (uint64_t)img * r->out_bytes,
-                                               r->out_bytes);
+        if (img < emulate) {
+            memcpy(v[in_t], in, r->in_bytes);
+            tflite_emulate_reference(p, v);
+            res->emu_mismatch += count_diff((const int8_t *)v[out_t], r->out[1] + (uint64_t)img * r->out_bytes,
+                                            r->out_bytes);
         }
         for (int k = 0; k < 2; k++) {
             const int8_t *want_row = r->out[k] + (uint64_t)img * r->out_bytes;
             res->top1_agree[k] += argmax8(got, r->out_bytes) == argmax8(want_row, r->out_bytes);
+        }
+        if (r->xnn) {
+            const int8_t *x = r->xnn + (uint64_t)img * r->out_bytes;
+            res->xnn_mismatch += count_diff(got, x, r->out_bytes);
+            res->xnn_top1_agree += argmax8(got, r->out_bytes) == argmax8(x, r->out_bytes);
         }
         for (int k = 0; k < 2; k++) {
             const int8_t *want = r->out[k] + (uint64_t)img * r->out_bytes;

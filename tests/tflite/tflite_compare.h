@@ -19,6 +19,8 @@ struct tflite_ref {
     int8_t *in;            /* [images][in_bytes] */
     int8_t *out[2];        /* opt, ref: [images][out_bytes] */
     float *f32[2];         /* float outputs (float_out models) */
+    int8_t *xnn;           /* the default (XNNPACK) interpreter's outputs, if
+                              tests/tflite/xnnpack_reference.py made them; else NULL */
 };
 
 /* The reference directory, or NULL (after a loud message on stderr and a
@@ -41,22 +43,23 @@ struct tflite_result {
     uint64_t golden_mismatch; /* images where the device differs from mxu's golden reference */
     uint32_t golden_images;   /* images checked against the golden reference */
     uint32_t top1_agree[2];   /* images whose arg-max output equals the interpreter's */
-    uint64_t emu_mismatch[2]; /* bytes where the emulation (tflite_emulate) differs */
+    uint64_t emu_mismatch;    /* bytes where tflite_emulate_reference differs from ref */
     uint32_t emu_images;      /* the first $MXU_TFLITE_EMULATE images (default 300) */
     uint32_t first_bad_image[2];
+    uint64_t xnn_mismatch;    /* bytes differing from r->xnn (when present) */
+    uint32_t xnn_top1_agree;
     double seconds;
 };
 
 /* Run images [0, count) of r on `uri` (a backend URI), comparing each output
  * with the interpreters' and, for the first `golden` images, with
  * mxu_reference_run (the device must equal mxu's golden kernels); the first
- * $MXU_TFLITE_EMULATE (default 300) images also run tflite_emulate. */
+ * $MXU_TFLITE_EMULATE (default 300) images also run tflite_emulate_reference. */
 void tflite_run(const mxu_program *p, const char *uri, const struct tflite_ref *r, uint32_t count,
                 uint32_t golden, struct tflite_result *res);
-/* Run the program's layers on the host (v as mxu_reference_run) with the
- * interpreter's rounding: builtin = 1 for its builtin x86 kernels, 0 for its
- * reference kernels (tflite_emulate.c). */
-void tflite_emulate(const mxu_program *p, uint8_t *const *v, int builtin);
+/* Run the program's layers on the host (v as mxu_reference_run) as the
+ * interpreter's reference kernels compute them (tflite_emulate.c). */
+void tflite_emulate_reference(const mxu_program *p, uint8_t *const *v);
 /* Images to compare: $MXU_TFLITE_IMAGES if set, else `dflt` (at most r->images). */
 uint32_t tflite_image_count(const struct tflite_ref *r, uint32_t dflt);
 

@@ -73,11 +73,17 @@ static void op_detail(const mxu_layer *l, char *buf, size_t len)
         if (l->pool_k)
             n += snprintf(buf + n, len - (size_t)n, " +maxpool %u/%u", l->pool_k, l->pool_s);
         if (l->flags & MXU_LAYER_F_LUT)
-            snprintf(buf + n, len - (size_t)n, " +lut");
+            n += snprintf(buf + n, len - (size_t)n, " +lut");
+        if (l->flags & MXU_LAYER_F_ROUND_HALF_UP)
+            snprintf(buf + n, len - (size_t)n, " round-half-up");
         break;
     }
     case MXU_LAYER_FC:
-        snprintf(buf, len, "%u out%s", l->cout, l->flags & MXU_LAYER_F_LUT ? " +lut" : "");
+        snprintf(buf, len, "%u out%s%s", l->cout, l->flags & MXU_LAYER_F_LUT ? " +lut" : "",
+                 l->flags & MXU_LAYER_F_ROUND_HALF_UP ? " round-half-up" : "");
+        break;
+    case MXU_LAYER_SOFTMAX:
+        snprintf(buf, len, "%s", l->flags & MXU_LAYER_F_SOFTMAX_FLOAT_TABLE ? "float exp table" : "fixed point");
         break;
     case MXU_LAYER_MAXPOOL:
     case MXU_LAYER_AVGPOOL:

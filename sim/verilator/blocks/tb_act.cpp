@@ -1,6 +1,7 @@
-// tb_act: the ACTIVATE engine against hostlib's mxu_activate() (libmxu) on random
-// instructions: random and extreme accumulators, biases, multipliers and shifts
-// (rounding ties, |shift| > 31, INT32_MIN), clamps, LUT on/off and max-pooling.
+// tb_act: the ACTIVATE engine against hostlib's mxu_activate_rounding() (libmxu) on
+// random instructions: random and extreme accumulators, biases, multipliers and shifts
+// (rounding ties, |shift| > 31, INT32_MIN), clamps, LUT on/off, both tie roundings
+// (round_half_up) and max-pooling.
 // It also checks that the engine waits for earlier MATMUL results to land.
 #include <map>
 #include <vector>
@@ -108,10 +109,11 @@ int main(int argc, char **argv) {
         if (lo > hi) std::swap(lo, hi);
         if (rng.below(3) == 0) { lo = -128; hi = 127; }
         int lut_en = (int)rng.below(2), push = (int)rng.below(4);
+        int half_up = (int)rng.below(2); // round_half_up (bit 9): ties toward +inf
 
         uint64_t insn[4] = {0, 0, 0, 0};
         insn[0] = 4 | (uint64_t)(push & 1) << 6 | (uint64_t)(push >> 1) << 7 | (uint64_t)lut_en << 8 |
-                  (uint64_t)pl << 16 | (uint64_t)ub_addr << 32;
+                  (uint64_t)half_up << 9 | (uint64_t)pl << 16 | (uint64_t)ub_addr << 32;
         insn[1] = (uint64_t)acc_addr | (uint64_t)in_w << 16 | (uint64_t)out_h << 32 | (uint64_t)out_w << 48;
         insn[2] = (uint64_t)(uint8_t)zp | (uint64_t)(uint8_t)lo << 8 | (uint64_t)(uint8_t)hi << 16 |
                   (uint64_t)pk << 24 | (uint64_t)ps << 28;
@@ -127,8 +129,9 @@ int main(int argc, char **argv) {
                     for (int dy = 0; dy < pk; dy++)
                         for (int dx = 0; dx < pk; dx++) {
                             int a = acc[acc_addr + (py * ps + dy) * in_w + px * ps + dx][c];
-                            int f = mxu_activate(a, param[pl][3 * c], param[pl][3 * c + 1], param[pl][3 * c + 2], zp, lo,
-                                                 hi, lut_en ? lut : nullptr);
+                            int f = mxu_activate_rounding(a, param[pl][3 * c], param[pl][3 * c + 1],
+                                                          param[pl][3 * c + 2], zp, lo, hi, lut_en ? lut : nullptr,
+                                                          half_up ? MXU_ROUND_HALF_UP : MXU_ROUND_AWAY);
                             if (f > v) v = f;
                         }
                     line[c] = (int8_t)v;
