@@ -948,10 +948,7 @@ static int op_constant(struct onnx_ctx *ctx)
     return MXU_OK;
 }
 
-static const struct {
-    const char *op;
-    onnx_op_fn fn;
-} float_ops[] = {
+static const struct onnx_op_entry float_ops[] = {
     {"Conv", op_conv},
     {"Gemm", op_gemm},
     {"MatMul", op_matmul},
@@ -975,11 +972,18 @@ static const struct {
     {"Constant", op_constant},
 };
 
+onnx_op_fn onnx_op_lookup(const struct onnx_op_entry *table, size_t n, const char *op_type)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(table[i].op, op_type))
+            return table[i].fn;
+    return NULL;
+}
+
 onnx_op_fn onnx_find_op(const char *op_type)
 {
-    for (size_t i = 0; i < sizeof float_ops / sizeof float_ops[0]; i++)
-        if (!strcmp(float_ops[i].op, op_type))
-            return float_ops[i].fn;
-    onnx_op_fn fn = onnx_find_quant_op(op_type);
+    onnx_op_fn fn = onnx_op_lookup(float_ops, sizeof float_ops / sizeof float_ops[0], op_type);
+    if (!fn)
+        fn = onnx_find_quant_op(op_type);
     return fn ? fn : onnx_find_shape_op(op_type);
 }

@@ -128,6 +128,8 @@ int onnx_input_const_opt(struct onnx_ctx *ctx, uint32_t i, struct onnx_const **o
 /* The symbol for output i of the current node (created), or an error when the
  * name is empty / already defined. */
 int onnx_output(struct onnx_ctx *ctx, uint32_t i, struct onnx_sym **out);
+/* Define output i as the constant c (folded at import). */
+int onnx_output_const(struct onnx_ctx *ctx, uint32_t i, struct onnx_const *c);
 /* Nonzero when output i exists and is read by someone. */
 int onnx_output_used(struct onnx_ctx *ctx, uint32_t i);
 
@@ -159,6 +161,13 @@ const char *onnx_dtype_name(int32_t t);
 /* ---- onnx_ops.c / onnx_quant.c / onnx_shape.c ---------------------------------------------------- */
 
 typedef int (*onnx_op_fn)(struct onnx_ctx *ctx);
+/* An op table: op_type -> handler. */
+struct onnx_op_entry {
+    const char *op;
+    onnx_op_fn fn;
+};
+/* The handler of op_type in table[0..n), NULL if it is not there. */
+onnx_op_fn onnx_op_lookup(const struct onnx_op_entry *table, size_t n, const char *op_type);
 onnx_op_fn onnx_find_op(const char *op_type);
 onnx_op_fn onnx_find_quant_op(const char *op_type);
 /* onnx_shape.c: Shape, Gather, Unsqueeze, Squeeze, Cast on constants. */

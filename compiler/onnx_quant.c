@@ -8,7 +8,6 @@
  * for an int32 bias at input scale x weight scale, qbias. */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "onnx_priv.h"
 
@@ -157,17 +156,6 @@ static int quantize_const(struct onnx_ctx *ctx, const struct onnx_const *x,
 
 /* ---- QuantizeLinear, DequantizeLinear ------------------------------------------------------ */
 
-static int set_const_output(struct onnx_ctx *ctx, struct onnx_const *c)
-{
-    struct onnx_sym *y;
-    int rc = onnx_output(ctx, 0, &y);
-    if (rc)
-        return rc;
-    y->kind = ONNX_SYM_CONST;
-    y->c = c;
-    return MXU_OK;
-}
-
 /* The value named by input 0, re-named by output 0 in the int8 (qdomain 1) or
  * float (0) domain after checking/setting its quantization. */
 static int requantize_alias(struct onnx_ctx *ctx, struct onnx_sym *x, int qdomain)
@@ -188,7 +176,9 @@ static int requantize_alias(struct onnx_ctx *ctx, struct onnx_sym *x, int qdomai
     return MXU_OK;
 }
 
-static int op_quantize(struct onnx_ctx *ctx)
+/* QuantizeLinear (quantizing = 1) and DequantizeLinear (0): of a constant, a
+ * quantized constant; of a value, the same value in the int8 or float domain. */
+static int quantize_linear(struct onnx_ctx *ctx, int quantizing)
 {
     struct onnx_sym *x = onnx_input(ctx, 0);
     int64_t axis;
@@ -198,35 +188,27 @@ static int op_quantize(struct onnx_ctx *ctx)
     if (x && x->kind == ONNX_SYM_CONST) {
         struct onnx_const *xc, *s, *z, *q;
         if ((rc = onnx_input_const(ctx, 0, &xc)) || (rc = onnx_input_const(ctx, 1, &s)) ||
-            (rc = onnx_input_const_opt(ctx, 2, &z)) ||
-            (rc = quantize_const(ctx, xc, s, z, axis, &q)))
+            (rc = onnx_input_const_opt(ctx, 2, &z)))
             return rc;
-        return set_const_output(ctx, q);
+        rc = quantizing ? quantize_const(ctx, xc, s, z, axis, &q) : make_qconst(ctx, xc, s, z, axis, &q);
+        return rc ? rc : onnx_output_const(ctx, 0, q);
     }
-    if ((rc = onnx_input_value(ctx, 0, ONNX_IN_FLAT, &x)))
+    int flags = quantizing ? ONNX_IN_FLAT : ONNX_IN_QDOMAIN | ONNX_IN_FLAT;
+    if ((rc = onnx_input_value(ctx, 0, flags, &x)))
         return rc;
-    return requantize_alias(ctx, x, 1);
+    if (!quantizing && !x->qdomain)
+        return onnx_fail(ctx, MXU_ERR_FORMAT, "'%.60s' is not a quantized tensor", x->name);
+    return requantize_alias(ctx, x, quantizing);
+}
+
+static int op_quantize(struct onnx_ctx *ctx)
+{
+    return quantize_linear(ctx, 1);
 }
 
 static int op_dequantize(struct onnx_ctx *ctx)
 {
-    struct onnx_sym *x = onnx_input(ctx, 0);
-    int64_t axis;
-    int rc = onnx_attr_int(ctx, "axis", 1, &axis);
-    if (rc)
-        return rc;
-    if (x && x->kind == ONNX_SYM_CONST) {
-        struct onnx_const *xc, *s, *z, *q;
-        if ((rc = onnx_input_const(ctx, 0, &xc)) || (rc = onnx_input_const(ctx, 1, &s)) ||
-            (rc = onnx_input_const_opt(ctx, 2, &z)) || (rc = make_qconst(ctx, xc, s, z, axis, &q)))
-            return rc;
-        return set_const_output(ctx, q);
-    }
-    if ((rc = onnx_input_value(ctx, 0, ONNX_IN_QDOMAIN | ONNX_IN_FLAT, &x)))
-        return rc;
-    if (!x->qdomain)
-        return onnx_fail(ctx, MXU_ERR_FORMAT, "'%.60s' is not a quantized tensor", x->name);
-    return requantize_alias(ctx, x, 0);
+    return quantize_linear(ctx, 0);
 }
 
 /* ---- QLinearConv, QLinearMatMul ----------------------------------------------------------- */
@@ -313,15 +295,14 @@ static int op_qlinear_matmul(struct onnx_ctx *ctx)
     return rc;
 }
 
+static const struct onnx_op_entry quant_ops[] = {
+    {"QuantizeLinear", op_quantize},
+    {"DequantizeLinear", op_dequantize},
+    {"QLinearConv", op_qlinear_conv},
+    {"QLinearMatMul", op_qlinear_matmul},
+};
+
 onnx_op_fn onnx_find_quant_op(const char *op_type)
 {
-    if (!strcmp(op_type, "QuantizeLinear"))
-        return op_quantize;
-    if (!strcmp(op_type, "DequantizeLinear"))
-        return op_dequantize;
-    if (!strcmp(op_type, "QLinearConv"))
-        return op_qlinear_conv;
-    if (!strcmp(op_type, "QLinearMatMul"))
-        return op_qlinear_matmul;
-    return NULL;
+    return onnx_op_lookup(quant_ops, sizeof quant_ops / sizeof quant_ops[0], op_type);
 }

@@ -5,17 +5,6 @@
 
 #include "onnx_priv.h"
 
-static int set_const(struct onnx_ctx *ctx, struct onnx_const *c)
-{
-    struct onnx_sym *y;
-    int rc = onnx_output(ctx, 0, &y);
-    if (rc)
-        return rc;
-    y->kind = ONNX_SYM_CONST;
-    y->c = c;
-    return MXU_OK;
-}
-
 /* A new INT64 constant of shape dims; values from v. */
 static int int64_const(struct onnx_ctx *ctx, uint32_t ndims, const int64_t *dims, const int64_t *v,
                        struct onnx_const **out)
@@ -58,7 +47,7 @@ static int op_shape(struct onnx_ctx *ctx)
     struct onnx_const *c;
     if ((rc = int64_const(ctx, 1, &n, shape + start, &c)))
         return rc;
-    return set_const(ctx, c);
+    return onnx_output_const(ctx, 0, c);
 }
 
 /* Gather(data, indices, axis 0) of a constant vector. */
@@ -91,7 +80,7 @@ static int op_gather(struct onnx_ctx *ctx)
         else
             c->f[k] = data->f[i];
     }
-    return set_const(ctx, c);
+    return onnx_output_const(ctx, 0, c);
 }
 
 /* Unsqueeze / Squeeze of a constant: the data is unchanged, only dims move.
@@ -141,7 +130,7 @@ static int reshape_axes(struct onnx_ctx *ctx, int unsqueeze)
         memcpy(c->i32, x->i32, x->count * sizeof *c->i32);
     else
         memcpy(c->f, x->f, x->count * sizeof *c->f);
-    return set_const(ctx, c);
+    return onnx_output_const(ctx, 0, c);
 }
 
 static int op_unsqueeze(struct onnx_ctx *ctx)
@@ -172,7 +161,7 @@ int onnx_concat_consts(struct onnx_ctx *ctx)
     }
     struct onnx_const *c;
     int rc = int64_const(ctx, 1, &total, v, &c);
-    return rc ? rc : set_const(ctx, c);
+    return rc ? rc : onnx_output_const(ctx, 0, c);
 }
 
 /* Cast of a constant to INT64 or FLOAT. */
@@ -195,20 +184,15 @@ static int op_cast(struct onnx_ctx *ctx)
         else
             c->f[k] = onnx_const_f(x, k);
     }
-    return set_const(ctx, c);
+    return onnx_output_const(ctx, 0, c);
 }
+
+static const struct onnx_op_entry shape_ops[] = {
+    {"Shape", op_shape}, {"Gather", op_gather}, {"Unsqueeze", op_unsqueeze},
+    {"Squeeze", op_squeeze}, {"Cast", op_cast},
+};
 
 onnx_op_fn onnx_find_shape_op(const char *op_type)
 {
-    if (!strcmp(op_type, "Shape"))
-        return op_shape;
-    if (!strcmp(op_type, "Gather"))
-        return op_gather;
-    if (!strcmp(op_type, "Unsqueeze"))
-        return op_unsqueeze;
-    if (!strcmp(op_type, "Squeeze"))
-        return op_squeeze;
-    if (!strcmp(op_type, "Cast"))
-        return op_cast;
-    return NULL;
+    return onnx_op_lookup(shape_ops, sizeof shape_ops / sizeof shape_ops[0], op_type);
 }

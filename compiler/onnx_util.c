@@ -251,6 +251,17 @@ int onnx_output(struct onnx_ctx *ctx, uint32_t i, struct onnx_sym **out)
     return MXU_OK;
 }
 
+int onnx_output_const(struct onnx_ctx *ctx, uint32_t i, struct onnx_const *c)
+{
+    struct onnx_sym *y;
+    int rc = onnx_output(ctx, i, &y);
+    if (rc)
+        return rc;
+    y->kind = ONNX_SYM_CONST;
+    y->c = c;
+    return MXU_OK;
+}
+
 int onnx_output_used(struct onnx_ctx *ctx, uint32_t i)
 {
     const Onnx__NodeProto *n = ctx->node;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend_sim.h"
 #include "mxu_backend.h"
@@ -25,6 +26,11 @@
 
 #define USB_DEFAULT_MAX_CYCLES 4000000000ull
 #define CYCLE_CHECK_EVERY 16 /* STATUS polls between reads of the cycle counter */
+/* wait() polls STATUS with a pause that grows with the time already waited
+ * (1/POLL_BACKOFF of it, at most POLL_PAUSE_MAX_US): a short run is seen done
+ * at once, a long one costs few polls and ends at most ~6% late. */
+#define POLL_BACKOFF 16
+#define POLL_PAUSE_MAX_US 20000
 
 struct usb_state {
     mxu_usb *usb;
@@ -154,7 +160,14 @@ static int usb_open(const mxu_hw_config *cfg, const char *options, void **state)
     if ((rc = mxu_usb_open(&o.usb, &s->usb)))
         goto fail;
     mxu_link_io io = {.ctx = s->usb, .send = io_send, .recv = io_recv};
-    if ((rc = mxu_link_open(&io, &s->link))) {
+    /* timeout= and retries= hold from the first packet (the INFO exchange) on;
+     * zero fields of the policy are the link's defaults */
+    mxu_link_policy policy = {0};
+    if (o.have_timeout)
+        policy.timeout_ms = (int)o.timeout_ms;
+    if (o.have_retries)
+        policy.retries = o.retries ? (unsigned)o.retries : MXU_LINK_NO_RETRIES;
+    if ((rc = mxu_link_open_with(&io, &policy, &s->link))) {
         if (rc == MXU_ERR_TIMEOUT || rc == MXU_ERR_LINK) {
             char detail[400];
             snprintf(detail, sizeof detail, "%s", mxu_error_detail());
@@ -163,10 +176,6 @@ static int usb_open(const mxu_hw_config *cfg, const char *options, void **state)
         }
         goto fail;
     }
-    if (o.have_timeout)
-        mxu_link_set_timeout(s->link, (int)o.timeout_ms);
-    if (o.have_retries)
-        mxu_link_set_retries(s->link, (unsigned)o.retries);
     *state = s;
     return MXU_OK;
 fail:
@@ -217,12 +226,35 @@ static int read_cycles(struct usb_state *s, uint64_t *cycles)
     return rc;
 }
 
-/* Poll STATUS until done; every few polls compare the device's cycle counter
- * with the limit. */
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The pause before the next STATUS poll, after waiting `waited` us. The board
+ * computes meanwhile; back-to-back polls would only load the USB link (and,
+ * on the emulated board, take the CPU from the simulation they wait for). */
+static void poll_pause(int64_t waited)
+{
+    int64_t us = waited / POLL_BACKOFF;
+    if (us > POLL_PAUSE_MAX_US)
+        us = POLL_PAUSE_MAX_US;
+    struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
+    if (us > 0)
+        nanosleep(&ts, NULL);
+}
+
+/* Poll STATUS until done (pausing between polls, see poll_pause); every few
+ * polls compare the device's cycle counter with the limit. Each poll is one
+ * request with the link's own timeout: a slow run is fine as long as the
+ * board answers. */
 static int usb_wait(void *state, uint64_t max_cycles)
 {
     struct usb_state *s = state;
     uint64_t limit = max_cycles ? max_cycles : s->max_cycles, cycles = 0;
+    int64_t start = now_us();
     for (unsigned poll = 1;; poll++) {
         uint32_t status;
         int rc = mxu_link_csr_read(s->link, MXU_CSR_STATUS, &status);
@@ -233,13 +265,14 @@ static int usb_wait(void *state, uint64_t max_cycles)
         if (!(status & MXU_STATUS_BUSY))
             return mxu_fail(MXU_ERR_DEVICE, "usb: the board is neither busy nor done after start (STATUS 0x%x)",
                             status);
-        if (poll % CYCLE_CHECK_EVERY)
-            continue;
-        if ((rc = read_cycles(s, &cycles)))
-            return rc;
-        if (cycles >= limit)
-            return mxu_fail(MXU_ERR_TIMEOUT, "usb: not done after %llu cycles (limit %llu)",
-                            (unsigned long long)cycles, (unsigned long long)limit);
+        if (poll % CYCLE_CHECK_EVERY == 0) {
+            if ((rc = read_cycles(s, &cycles)))
+                return rc;
+            if (cycles >= limit)
+                return mxu_fail(MXU_ERR_TIMEOUT, "usb: not done after %llu cycles (limit %llu)",
+                                (unsigned long long)cycles, (unsigned long long)limit);
+        }
+        poll_pause(now_us() - start);
     }
 }
 

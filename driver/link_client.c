@@ -197,7 +197,8 @@ static int retry_or_fail(mxu_link *l, struct request *r, int status, const char 
 {
     char d[96];
     if (r->attempts > l->retries)
-        return mxu_fail(status, "link: %s: %s, %u attempts", describe(r, d, sizeof d), why, r->attempts);
+        return mxu_fail(status, "link: %s: %s, %u attempt%s", describe(r, d, sizeof d), why, r->attempts,
+                        r->attempts == 1 ? "" : "s");
     r->state = REQ_PENDING;
     return MXU_OK;
 }

@@ -23,6 +23,7 @@ struct link_api {
     int (*fault)(const mxu_rtl *, char *, size_t);
     int (*send)(mxu_rtl *, const uint8_t *, size_t);
     size_t (*recv)(mxu_rtl *, uint8_t *, size_t);
+    size_t (*rx_pending)(const mxu_rtl *);
     size_t (*tx_pending)(const mxu_rtl *);
     uint64_t (*step)(mxu_rtl *, uint64_t, size_t);
     void (*counts)(const mxu_rtl *, uint64_t *, uint64_t *);
@@ -62,6 +63,7 @@ static int lookup_api(void *lib, const char *path, struct link_api *api)
     LOOKUP(fault, "mxu_rtl_fault");
     LOOKUP(send, "mxu_rtl_link_send");
     LOOKUP(recv, "mxu_rtl_link_recv");
+    LOOKUP(rx_pending, "mxu_rtl_link_rx_pending");
     LOOKUP(tx_pending, "mxu_rtl_link_tx_pending");
     LOOKUP(step, "mxu_rtl_link_step");
     LOOKUP(counts, "mxu_rtl_link_counts");
@@ -149,9 +151,7 @@ static int io_send(void *ctx, const uint8_t *buf, size_t len, int timeout_ms)
         add_noise(t, t->scratch, len);
         bytes = t->scratch;
     }
-    if (t->api.send(t->rtl, bytes, len))
-        return mxu_fail(MXU_ERR_NOMEM, "rtl link: queueing %zu bytes", len);
-    return MXU_OK;
+    return mxu_link_rtl_push(t, bytes, len);
 }
 
 static int io_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, int timeout_ms)
@@ -219,9 +219,31 @@ void mxu_link_rtl_close(mxu_link_rtl *t)
     free(t);
 }
 
-void mxu_link_rtl_step(mxu_link_rtl *t, uint64_t cycles)
+uint64_t mxu_link_rtl_step(mxu_link_rtl *t, uint64_t cycles)
 {
-    t->api.step(t->rtl, cycles, 0);
+    return t->api.step(t->rtl, cycles, 0);
+}
+
+int mxu_link_rtl_push(mxu_link_rtl *t, const uint8_t *buf, size_t len)
+{
+    if (t->api.send(t->rtl, buf, len))
+        return mxu_fail(MXU_ERR_NOMEM, "rtl link: queueing %zu bytes", len);
+    return MXU_OK;
+}
+
+size_t mxu_link_rtl_pull(mxu_link_rtl *t, uint8_t *buf, size_t cap)
+{
+    return t->api.recv(t->rtl, buf, cap);
+}
+
+size_t mxu_link_rtl_rx_pending(const mxu_link_rtl *t)
+{
+    return t->api.rx_pending(t->rtl);
+}
+
+size_t mxu_link_rtl_tx_pending(const mxu_link_rtl *t)
+{
+    return t->api.tx_pending(t->rtl);
 }
 
 uint64_t mxu_link_rtl_cycle(const mxu_link_rtl *t)

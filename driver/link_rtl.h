@@ -4,9 +4,11 @@
  * link engine one per cycle (or at link_rate), every byte it answers comes back
  * the same way: the exact stream a board's FT245 FIFO would carry.
  *
- * Used by the rtl backend's link=1 option, the link benchmark and the tests.
- * Internal to the driver. Simulated time passes only inside recv (waiting for
- * an answer) and mxu_link_rtl_step; timeouts are converted to cycles. */
+ * Used by the rtl backend's link=1 option, the emulated board
+ * (tools/emulate-board), the link benchmark and the tests: the one place that
+ * loads a link library and drives its byte stream. Simulated time passes only
+ * inside recv (waiting for an answer) and mxu_link_rtl_step; timeouts are
+ * converted to cycles. */
 #ifndef MXU_LINK_RTL_H
 #define MXU_LINK_RTL_H
 
@@ -35,8 +37,18 @@ void mxu_link_rtl_close(mxu_link_rtl *t);
 /* The byte transport (valid while t lives). */
 mxu_link_io mxu_link_rtl_io(mxu_link_rtl *t);
 
-/* Let cycles pass (the link keeps moving bytes). */
-void mxu_link_rtl_step(mxu_link_rtl *t, uint64_t cycles);
+/* Let cycles pass (the link keeps moving bytes); returns the cycles run. */
+uint64_t mxu_link_rtl_step(mxu_link_rtl *t, uint64_t cycles);
+
+/* The raw FIFO side, for a harness that models the chip between host and
+ * engine itself (the emulated board): bytes go in and come out exactly as the
+ * engine takes and gives them, without noise and without waiting.
+ * push: append to the engine's RX queue (MXU_ERR_NOMEM). pull: take what the
+ * engine has sent. rx_pending / tx_pending: bytes queued each way. */
+int mxu_link_rtl_push(mxu_link_rtl *t, const uint8_t *buf, size_t len);
+size_t mxu_link_rtl_pull(mxu_link_rtl *t, uint8_t *buf, size_t cap);
+size_t mxu_link_rtl_rx_pending(const mxu_link_rtl *t);
+size_t mxu_link_rtl_tx_pending(const mxu_link_rtl *t);
 uint64_t mxu_link_rtl_cycle(const mxu_link_rtl *t);
 
 /* busy/done/error/link_error pins (mxu_rtl_pins). */

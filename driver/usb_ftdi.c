@@ -460,6 +460,16 @@ static int start_libusb(libusb_context **ctx)
     return MXU_OK;
 }
 
+static int by_bus_and_address(const void *a, const void *b)
+{
+    libusb_device *x = *(libusb_device *const *)a, *y = *(libusb_device *const *)b;
+    int kx = libusb_get_bus_number(x) << 8 | libusb_get_device_address(x);
+    int ky = libusb_get_bus_number(y) << 8 | libusb_get_device_address(y);
+    return (kx > ky) - (kx < ky);
+}
+
+/* The attached devices in bus/address order (libusb's own order is the
+ * kernel's), so listings and "several boards" messages are stable. */
 static int device_list(libusb_context *ctx, libusb_device ***list, size_t *n)
 {
     ssize_t count = libusb_get_device_list(ctx, list);
@@ -467,6 +477,7 @@ static int device_list(libusb_context *ctx, libusb_device ***list, size_t *n)
         return mxu_fail(MXU_ERR_USB, "usb: cannot list USB devices: %s",
                         libusb_strerror((enum libusb_error)count));
     *n = (size_t)count;
+    qsort(*list, *n, sizeof **list, by_bus_and_address);
     return MXU_OK;
 }
 

@@ -30,6 +30,7 @@ struct region {
     int64_t writer;           /* instruction index, -1 if none */
     enum queue writer_queue;
     int64_t reader[Q_COUNT]; /* last reading instruction per queue, -1 if none */
+    int active;               /* in the builder's active list */
 };
 
 struct chan_state {
@@ -37,6 +38,7 @@ struct chan_state {
     int pending_pop;   /* the consumer's next instruction must pop */
 };
 
+/* Instruction indices or region ids, ascending. */
 struct index_list {
     int64_t *v;
     size_t n, cap;
@@ -50,6 +52,9 @@ struct mxu_builder {
     struct index_list in_queue[Q_COUNT]; /* instruction indices per queue, ascending */
     struct region *regions;
     size_t n_regions, cap_regions;
+    /* The regions accessed since the last FINISH, ascending: only they can need a
+     * token, so hazard checks look at them and not at every region of the program. */
+    struct index_list active;
     struct chan_state chan[CH_COUNT];
     int *tensor_region; /* region id per tensor index, -1 until first use */
     size_t cap_tensor_region;
@@ -110,6 +115,7 @@ void mxu_builder_free(mxu_builder *b)
     for (int q = 0; q < Q_COUNT; q++)
         free(b->in_queue[q].v);
     free(b->regions);
+    free(b->active.v);
     free(b->tensor_region);
     free(b);
 }
@@ -181,6 +187,7 @@ int mxu_builder_region(mxu_builder *b, enum mxu_region_mem mem, uint32_t start, 
     r->writer_queue = Q_NONE;
     for (int q = 0; q < Q_COUNT; q++)
         r->reader[q] = -1;
+    r->active = 0;
     return (int)b->n_regions++;
 }
 
@@ -262,18 +269,25 @@ static int emit_filler(mxu_builder *b, enum queue q, int64_t *index)
     return append(b, w, index);
 }
 
-/* First instruction of queue q at index >= lo, or -1. */
-static int64_t first_in_queue_from(const mxu_builder *b, enum queue q, int64_t lo)
+/* Position of the first element >= key. */
+static size_t lower_bound(const struct index_list *l, int64_t key)
 {
-    const struct index_list *l = &b->in_queue[q];
     size_t a = 0, z = l->n;
     while (a < z) {
         size_t m = (a + z) / 2;
-        if (l->v[m] < lo)
+        if (l->v[m] < key)
             a = m + 1;
         else
             z = m;
     }
+    return a;
+}
+
+/* First instruction of queue q at index >= lo, or -1. */
+static int64_t first_in_queue_from(const mxu_builder *b, enum queue q, int64_t lo)
+{
+    const struct index_list *l = &b->in_queue[q];
+    size_t a = lower_bound(l, lo);
     return a < l->n ? l->v[a] : -1;
 }
 
@@ -340,12 +354,14 @@ static int check_region(const mxu_builder *b, int id)
 }
 
 /* Sync the instruction of queue q with every other-queue access to regions
- * overlapping `id`: writers always; readers too when q writes. */
+ * overlapping `id`: writers always; readers too when q writes. Regions no one
+ * accessed since the last FINISH need nothing, so only the active ones are
+ * visited, in the order of their ids (the order decides where tokens go). */
 static int sync_region(mxu_builder *b, int id, enum queue q, int writing)
 {
     const struct region *me = &b->regions[id];
-    for (size_t i = 0; i < b->n_regions; i++) {
-        const struct region *r = &b->regions[i];
+    for (size_t i = 0; i < b->active.n; i++) {
+        const struct region *r = &b->regions[b->active.v[i]];
         if (!overlaps(me, r))
             continue;
         int rc = need(b, r->writer_queue, r->writer, q);
@@ -354,6 +370,22 @@ static int sync_region(mxu_builder *b, int id, enum queue q, int writing)
         if (rc)
             return rc;
     }
+    return MXU_OK;
+}
+
+/* Put region id into the active list (kept ascending) unless it is there. */
+static int activate(mxu_builder *b, int id)
+{
+    struct index_list *l = &b->active;
+    if (b->regions[id].active)
+        return MXU_OK;
+    if (grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))
+        return MXU_ERR_NOMEM;
+    size_t a = lower_bound(l, id);
+    memmove(&l->v[a + 1], &l->v[a], (l->n - a) * sizeof *l->v);
+    l->v[a] = id;
+    l->n++;
+    b->regions[id].active = 1;
     return MXU_OK;
 }
 
@@ -366,11 +398,12 @@ int mxu_builder_emit(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], const 
     if (q == Q_NONE)
         return mxu_fail(MXU_ERR_INVAL, "builder: opcode %u is not a queued instruction",
                         mxu_insn_opcode(insn));
+    /* (a region activated here has no access yet, so later syncs skip it) */
     for (const int *r = reads; r && *r >= 0; r++)
-        if ((rc = check_region(b, *r)) || (rc = sync_region(b, *r, q, 0)))
+        if ((rc = check_region(b, *r)) || (rc = sync_region(b, *r, q, 0)) || (rc = activate(b, *r)))
             return rc;
     for (const int *w = writes; w && *w >= 0; w++)
-        if ((rc = check_region(b, *w)) || (rc = sync_region(b, *w, q, 1)))
+        if ((rc = check_region(b, *w)) || (rc = sync_region(b, *w, q, 1)) || (rc = activate(b, *w)))
             return rc;
     if ((rc = append(b, insn, &idx)))
         return rc;
@@ -390,13 +423,15 @@ int mxu_builder_emit(mxu_builder *b, const uint64_t insn[MXU_INSN_WORDS], const 
  * before needs a token any more. */
 static void retire_all(mxu_builder *b)
 {
-    for (size_t i = 0; i < b->n_regions; i++) {
-        struct region *r = &b->regions[i];
+    for (size_t i = 0; i < b->active.n; i++) {
+        struct region *r = &b->regions[b->active.v[i]];
         r->writer = -1;
         r->writer_queue = Q_NONE;
         for (int q = 0; q < Q_COUNT; q++)
             r->reader[q] = -1;
+        r->active = 0;
     }
+    b->active.n = 0;
     for (int c = 0; c < CH_COUNT; c++)
         b->chan[c].last_push = -1;
 }

@@ -8,7 +8,7 @@
 BENCH_LINK := $(BENCH_BIN_DIR)/bench_link
 BENCH_LINK_SO := $(patsubst %/san,%,$(BUILD))/rtl/16x16/libmxu_rtl_link_fast.so
 
-$(BENCH_LINK): tools/bench/bench_link.c $(LIBMXU_A) $(ISA_GEN)
+$(BENCH_LINK): tools/bench/bench_link.c tools/bench/alexnet_layers.h $(LIBMXU_A) $(ISA_GEN)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBMXU_A) $(LDLIBS)
 

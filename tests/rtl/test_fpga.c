@@ -2,67 +2,18 @@
  * mk/fpga.mk) and checks that each passed a real number of checks with zero
  * mismatches and exited 0. */
 #include <criterion/criterion.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
 
-struct fpga_bench_result {
-    int exit_status;   /* -1 when it could not run or did not exit */
-    unsigned long long checks, mismatches;
-    int parsed;        /* the "NAME: N checks, M mismatches" line was found */
-};
-
-static int fpga_parse_summary(const char *line, const char *name, unsigned long long *checks,
-                              unsigned long long *mismatches)
-{
-    size_t n = strlen(name);
-    if (strncmp(line, name, n) != 0 || line[n] != ':')
-        return 0;
-    return sscanf(line + n + 1, " %llu checks, %llu mismatches", checks, mismatches) == 2;
-}
-
-static struct fpga_bench_result fpga_run_bench(const char *name)
-{
-    struct fpga_bench_result r = {-1, 0, 0, 0};
-    const char *build = getenv("MXU_BUILD");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/fpga/%s 2>/dev/null", build && *build ? build : "build", name);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return r;
-    char line[512];
-    while (fgets(line, sizeof line, p))
-        if (fpga_parse_summary(line, name, &r.checks, &r.mismatches))
-            r.parsed = 1;
-    int st = pclose(p);
-    if (st != -1 && WIFEXITED(st))
-        r.exit_status = WEXITSTATUS(st);
-    return r;
-}
+#include "support/bench_runner.h"
 
 static void fpga_expect_clean(const char *name, unsigned long long min_checks)
 {
-    struct fpga_bench_result r = fpga_run_bench(name);
-    cr_assert(r.parsed, "%s printed no summary line (not built? run `make fpga-benches`)", name);
-    cr_expect_eq(r.mismatches, 0ull, "%s: %llu mismatches", name, r.mismatches);
-    cr_expect_geq(r.checks, min_checks, "%s: only %llu checks", name, r.checks);
-    cr_expect_eq(r.exit_status, 0, "%s exited with %d", name, r.exit_status);
+    bench_expect_clean("fpga", name, min_checks, "fpga-benches");
 }
 
-Test(fpga, summary_parser)
-{
-    unsigned long long c = 0, m = 0;
-    cr_assert(fpga_parse_summary("tb_a: 7 checks, 2 mismatches\n", "tb_a", &c, &m));
-    cr_expect_eq(c, 7ull);
-    cr_expect_eq(m, 2ull);
-    cr_expect_not(fpga_parse_summary("tb_ab: 7 checks, 0 mismatches\n", "tb_a", &c, &m));
-    cr_expect_not(fpga_parse_summary("tb_a: done\n", "tb_a", &c, &m));
-}
-
+/* The summary parser itself is tested with the block benches (rtl_blocks). */
 Test(fpga, missing_bench_fails)
 {
-    struct fpga_bench_result r = fpga_run_bench("tb_no_such_bench");
+    struct bench_result r = bench_run("fpga", "tb_no_such_bench");
     cr_expect_not(r.parsed);
     cr_expect_neq(r.exit_status, 0);
 }

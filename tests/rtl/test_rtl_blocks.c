@@ -2,69 +2,29 @@
  * $MXU_BUILD/rtl_blocks by mk/rtl_blocks.mk) and checks that each one passed a
  * real number of checks with zero mismatches. */
 #include <criterion/criterion.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
 
-struct bench_result {
-    int exit_status;          /* -1 when it could not run or did not exit */
-    unsigned long long checks, mismatches;
-    int parsed;               /* the summary line was found */
-};
-
-/* Parse "NAME: N checks, M mismatches" from one line of output. */
-static int parse_summary(const char *line, const char *name, unsigned long long *checks,
-                         unsigned long long *mismatches)
-{
-    size_t n = strlen(name);
-    if (strncmp(line, name, n) != 0 || line[n] != ':')
-        return 0;
-    return sscanf(line + n + 1, " %llu checks, %llu mismatches", checks, mismatches) == 2;
-}
-
-static struct bench_result run_bench(const char *name)
-{
-    struct bench_result r = {-1, 0, 0, 0};
-    const char *build = getenv("MXU_BUILD");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/rtl_blocks/%s 2>/dev/null", build && *build ? build : "build", name);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return r;
-    char line[512];
-    while (fgets(line, sizeof line, p))
-        if (parse_summary(line, name, &r.checks, &r.mismatches))
-            r.parsed = 1;
-    int st = pclose(p);
-    if (st != -1 && WIFEXITED(st))
-        r.exit_status = WEXITSTATUS(st);
-    return r;
-}
+#include "support/bench_runner.h"
 
 static void expect_clean(const char *name, unsigned long long min_checks)
 {
-    struct bench_result r = run_bench(name);
-    cr_assert(r.parsed, "%s printed no summary line (not built? run `make rtl_blocks`)", name);
-    cr_expect_eq(r.mismatches, 0ull, "%s: %llu mismatches", name, r.mismatches);
-    cr_expect_geq(r.checks, min_checks, "%s: only %llu checks", name, r.checks);
-    cr_expect_eq(r.exit_status, 0, "%s exited with %d", name, r.exit_status);
+    bench_expect_clean("rtl_blocks", name, min_checks, "rtl_blocks");
 }
 
+/* The parser of every bench's summary line (support/bench_runner.c; the FPGA benches too). */
 Test(rtl_blocks, summary_parser)
 {
     unsigned long long c = 0, m = 0;
-    cr_assert(parse_summary("tb_x: 12 checks, 3 mismatches\n", "tb_x", &c, &m));
+    cr_assert(bench_parse_summary("tb_x: 12 checks, 3 mismatches\n", "tb_x", &c, &m));
     cr_expect_eq(c, 12ull);
     cr_expect_eq(m, 3ull);
-    cr_expect_not(parse_summary("tb_xy: 12 checks, 0 mismatches\n", "tb_x", &c, &m));
-    cr_expect_not(parse_summary("tb_x: garbage\n", "tb_x", &c, &m));
+    cr_expect_not(bench_parse_summary("tb_xy: 12 checks, 0 mismatches\n", "tb_x", &c, &m));
+    cr_expect_not(bench_parse_summary("tb_x: garbage\n", "tb_x", &c, &m));
+    cr_expect_not(bench_parse_summary("tb_x 12 checks, 0 mismatches\n", "tb_x", &c, &m));
 }
 
 Test(rtl_blocks, missing_bench_fails)
 {
-    struct bench_result r = run_bench("tb_does_not_exist");
+    struct bench_result r = bench_run("rtl_blocks", "tb_does_not_exist");
     cr_expect_not(r.parsed);
     cr_expect_neq(r.exit_status, 0);
 }

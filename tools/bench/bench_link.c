@@ -18,27 +18,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "alexnet_layers.h"
 #include "link_rtl.h"
 #include "mxu.h"
 #include "mxu_isa.h"
 #include "mxu_layer_program.h"
 #include "mxu_link.h"
-
-#define CONV(NM, H, C, K, S, P, O, G)                                                              \
-    {.name = NM, .op = MXU_LAYER_CONV2D, .n = 1, .h = H, .w = H, .cin = C, .cout = O, .kh = K,    \
-     .kw = K, .stride_h = S, .stride_w = S, .pad_top = P, .pad_left = P, .pad_bottom = P,          \
-     .pad_right = P, .groups = G, .act_min = 0, .act_max = 127}
-#define FC(NM, C, O) {.name = NM, .op = MXU_LAYER_FC, .n = 1, .h = 1, .w = 1, .cin = C, .cout = O, \
-                      .act_min = -128, .act_max = 127}
-
-/* AlexNet, Caffe shapes (docs/perf.md's table; DESIGN.md). */
-static const struct mxu_layer_desc alexnet[] = {
-    CONV("conv1", 227, 3, 11, 4, 0, 96, 1),  CONV("conv2", 27, 96, 5, 1, 2, 256, 2),
-    CONV("conv3", 13, 256, 3, 1, 1, 384, 1), CONV("conv4", 13, 384, 3, 1, 1, 384, 2),
-    CONV("conv5", 13, 384, 3, 1, 1, 256, 2), FC("fc6", 9216, 4096),
-    FC("fc7", 4096, 4096),                    FC("fc8", 4096, 1000),
-};
-#define N_LAYERS (sizeof alexnet / sizeof *alexnet)
 
 struct opts {
     const char *arch, *json_out;
@@ -338,7 +323,7 @@ int main(int argc, char **argv)
 
     /* 2. conv3 through the link */
     struct layer_run lr;
-    run_layer_over_link(&cfg, &alexnet[2], &lr);
+    run_layer_over_link(&cfg, &bench_alexnet[2], &lr);
     printf("### AlexNet conv3 through the emulated link (1 B/cycle)\n\n");
     printf("| step | bytes | cycles |\n|---|---:|---:|\n");
     group(lr.bytes.load + lr.bytes.input, a, sizeof a);
@@ -379,10 +364,10 @@ int main(int argc, char **argv)
                 (unsigned long long)lr.load_cycles, (unsigned long long)lr.run_cycles,
                 (unsigned long long)lr.read_cycles, (unsigned long long)lr.core_cycles);
     }
-    for (size_t i = 0; i < N_LAYERS; i++) {
+    for (size_t i = 0; i < BENCH_ALEXNET_LAYERS; i++) {
         mxu_program *p = NULL;
-        if ((rc = mxu_build_layer_program(&cfg, &alexnet[i], 1, &p)))
-            die(alexnet[i].name, rc);
+        if ((rc = mxu_build_layer_program(&cfg, &bench_alexnet[i], 1, &p)))
+            die(bench_alexnet[i].name, rc);
         struct layer_bytes lb = bytes_of(p);
         uint64_t cycles = model_cycles(&cfg, p);
         mxu_program_free(p);
@@ -394,12 +379,12 @@ int main(int argc, char **argv)
         group(lb.load, a, sizeof a);
         group(lb.input, b, sizeof b);
         group(lb.output, c, sizeof c);
-        printf("| %s | %s | %s | %s | %.2f ms | %.3f ms | %.2f ms | %.1f× |\n", alexnet[i].name, a, b, c,
+        printf("| %s | %s | %s | %s | %.2f ms | %.3f ms | %.2f ms | %.1f× |\n", bench_alexnet[i].name, a, b, c,
                s_all * 1e3, s_act * 1e3, s_cmp * 1e3, s_all / s_cmp);
         if (js)
             fprintf(js, "%s{\"name\": \"%s\", \"load\": %llu, \"input\": %llu, \"output\": %llu, \"cycles\": %llu, "
                         "\"link_s\": %.6f, \"link_act_s\": %.6f, \"compute_s\": %.6f}", i ? ", " : "",
-                    alexnet[i].name, (unsigned long long)lb.load, (unsigned long long)lb.input,
+                    bench_alexnet[i].name, (unsigned long long)lb.load, (unsigned long long)lb.input,
                     (unsigned long long)lb.output, (unsigned long long)cycles, s_all, s_act, s_cmp);
     }
     group(tot.load, a, sizeof a);

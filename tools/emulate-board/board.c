@@ -26,17 +26,20 @@ void board_say(const char *fmt, ...)
 
 /* ---- life cycle ----------------------------------------------------------------------- */
 
-int board_start(const struct board_options *o, struct board_engine *engine, struct board **out, char *err,
-                size_t errlen)
+int board_start(const struct board_options *o, struct board_engine *engine, struct board *beside,
+                struct board **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct board *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, errlen, "out of memory");
-        engine->destroy(engine->state);
+        engine->ops->destroy(engine->state);
         return -1;
     }
     b->opt = *o;
+    if (!b->opt.address)
+        b->opt.address = 2;
+    snprintf(b->devnode, sizeof b->devnode, "/dev/bus/usb/001/%03u", b->opt.address);
     b->engine = *engine;
     b->latency_ms = 16; /* the chip's power-on default */
     b->started_ms = board_now_ms();
@@ -44,7 +47,7 @@ int board_start(const struct board_options *o, struct board_engine *engine, stru
     pthread_cond_init(&b->wake, NULL);
     GError *gerr = NULL;
     char *desc = NULL;
-    b->tb = umockdev_testbed_new();
+    b->tb = beside ? g_object_ref(beside->tb) : umockdev_testbed_new();
     b->handler = umockdev_ioctl_base_new();
     g_signal_connect(b->handler, "handle-ioctl", G_CALLBACK(usbfs_on_ioctl), b);
     g_signal_connect(b->handler, "client-vanished", G_CALLBACK(usbfs_on_vanished), b);
@@ -53,7 +56,7 @@ int board_start(const struct board_options *o, struct board_engine *engine, stru
         board_stop(b);
         return -1;
     }
-    if (!umockdev_testbed_attach_ioctl(b->tb, DEVNODE, b->handler, &gerr))
+    if (!umockdev_testbed_attach_ioctl(b->tb, b->devnode, b->handler, &gerr))
         goto fail;
     desc = chip_sysfs_description(b);
     if (!umockdev_testbed_add_from_string(b->tb, desc, &gerr))
@@ -95,7 +98,7 @@ void board_stop(struct board *b)
         return;
     board_halt(b);
     if (b->tb && b->handler)
-        umockdev_testbed_detach_ioctl(b->tb, DEVNODE, NULL);
+        umockdev_testbed_detach_ioctl(b->tb, b->devnode, NULL);
     struct queue *qs[] = {&b->out_q, &b->in_q, &b->done_q};
     for (size_t i = 0; i < 3; i++) {
         struct urb *r;
@@ -114,7 +117,7 @@ void board_stop(struct board *b)
         g_object_unref(b->tb);
     if (b->worker)
         g_main_context_unref(b->worker);
-    b->engine.destroy(b->engine.state);
+    b->engine.ops->destroy(b->engine.state);
     mxu_link_decoder_free(&b->dec);
     pthread_cond_destroy(&b->wake);
     pthread_mutex_destroy(&b->lock);
@@ -124,7 +127,7 @@ void board_stop(struct board *b)
 void board_report(struct board *b, FILE *f)
 {
     char engine[300];
-    b->engine.describe(b->engine.state, engine, sizeof engine); /* the pump has stopped */
+    b->engine.ops->describe(b->engine.state, engine, sizeof engine); /* the pump has stopped */
     fprintf(f, "mxu-emulate-board: %.1f s; %s\n", (double)(board_now_ms() - b->started_ms) / 1e3, engine);
     pthread_mutex_lock(&b->lock);
     fprintf(f, "mxu-emulate-board: %llu bytes from the host, %llu to it in %llu IN packets (%llu status only), "

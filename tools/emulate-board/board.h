@@ -16,15 +16,17 @@ struct board_options {
     int ft2232h;         /* present an FT2232H (0403:6010, FIFO on channel A), not an FT232H */
     struct fault fault;
     int verbose;         /* log chip requests and faults to stderr */
+    unsigned address;    /* USB address on bus 1, 2..127 (0 = 2) */
 };
 
 struct board;
 
 /* Create the testbed (sets UMOCKDEV_DIR in this process's environment, which
- * children inherit) with the board attached, and start its pump thread. The
- * board owns the engine from then on. */
-int board_start(const struct board_options *o, struct board_engine *engine, struct board **out, char *err,
-                size_t errlen);
+ * children inherit) with the board attached -- or attach it to the testbed of
+ * `beside` (another board, on another address) -- and start its pump thread.
+ * The board owns the engine from then on. */
+int board_start(const struct board_options *o, struct board_engine *engine, struct board *beside,
+                struct board **out, char *err, size_t errlen);
 /* Stop the pump (the board stays attached but goes silent). */
 void board_halt(struct board *b);
 /* Halt, destroy the engine and the testbed. */

@@ -17,7 +17,6 @@
 #include "board.h"
 #include "mxu_link.h"
 
-#define DEVNODE "/dev/bus/usb/001/002"
 #define EP_IN 0x81u
 #define EP_OUT 0x02u
 #define MAX_PACKET 512u
@@ -56,7 +55,8 @@ struct queue {
 struct board {
     struct board_options opt;
     struct board_engine engine;
-    UMockdevTestbed *tb;
+    UMockdevTestbed *tb;  /* a reference (boards side by side share one testbed) */
+    char devnode[32];     /* /dev/bus/usb/001/<address> */
     UMockdevIoctlBase *handler;
     GMainContext *worker; /* umockdev's worker context, where the ioctls are answered */
 

@@ -91,12 +91,15 @@ char *chip_sysfs_description(const struct board *b)
     size_t cfg_len;
     chip_descriptors(b, &dev, &cfg, &cfg_len);
     unsigned pid = dev[10] | dev[11] << 8, bcd = dev[12] | dev[13] << 8;
-    GString *s = g_string_new("P: /devices/pci0000:00/0000:00:14.0/usb1/1-1\n"
-                              "N: bus/usb/001/002\n"
+    unsigned a = b->opt.address;
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "P: /devices/pci0000:00/0000:00:14.0/usb1/1-%u\n"
+                              "N: bus/usb/001/%03u\n"
                               "E: SUBSYSTEM=usb\nE: DEVTYPE=usb_device\nE: DRIVER=usb\n"
-                              "E: BUSNUM=001\nE: DEVNUM=002\nE: DEVNAME=" DEVNODE "\n"
-                              "A: busnum=1\\n\nA: devnum=2\\n\nA: speed=480\\n\n"
-                              "A: bConfigurationValue=1\\n\nA: idVendor=0403\\n\n");
+                              "E: BUSNUM=001\nE: DEVNUM=%03u\nE: DEVNAME=%s\n"
+                              "A: busnum=1\\n\nA: devnum=%u\\n\nA: speed=480\\n\n"
+                              "A: bConfigurationValue=1\\n\nA: idVendor=0403\\n\n",
+                           a - 1, a, a, b->devnode, a);
     g_string_append_printf(s, "E: PRODUCT=403/%x/%x\nA: idProduct=%04x\\n\nH: descriptors=", pid, bcd, pid);
     for (size_t i = 0; i < 18; i++)
         g_string_append_printf(s, "%02X", dev[i]);

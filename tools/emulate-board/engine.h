@@ -8,9 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct board_engine {
+struct board_engine_ops {
     const char *name;
-    void *state;
     /* Offer bytes from the host; returns how many the engine took (its FIFO
      * may be full: the rest is offered again later). */
     size_t (*push)(void *state, const uint8_t *buf, size_t n);
@@ -22,9 +21,15 @@ struct board_engine {
     int (*idle)(void *state);
     /* A line about the engine's state (for --verbose reports). */
     void (*describe)(void *state, char *buf, size_t len);
-    /* Non-zero (with a message) once the simulation itself went wrong. */
+    /* Non-zero (with a message) once the simulation itself went wrong; NULL
+     * for an engine that cannot fail. */
     int (*fault)(void *state, char *msg, size_t len);
     void (*destroy)(void *state);
+};
+
+struct board_engine {
+    const struct board_engine_ops *ops;
+    void *state;
 };
 
 /* The echo engine: 4 KiB FIFO, one byte per cycle each way. */

@@ -54,24 +54,19 @@ static void echo_describe(void *state, char *buf, size_t len)
     snprintf(buf, len, "echo: %zu bytes held, %llu ready", e->len, (unsigned long long)e->ready);
 }
 
-static int echo_fault(void *state, char *msg, size_t len)
-{
-    (void)state, (void)msg, (void)len;
-    return 0;
-}
+static const struct board_engine_ops echo_ops = {
+    .name = "echo",
+    .push = echo_push,
+    .step = echo_step,
+    .pull = echo_pull,
+    .idle = echo_idle,
+    .describe = echo_describe,
+    .destroy = free,
+};
 
 int engine_echo_create(struct board_engine *e)
 {
-    memset(e, 0, sizeof *e);
-    if (!(e->state = calloc(1, sizeof(struct echo))))
-        return -1;
-    e->name = "echo";
-    e->push = echo_push;
-    e->step = echo_step;
-    e->pull = echo_pull;
-    e->idle = echo_idle;
-    e->fault = echo_fault;
-    e->describe = echo_describe;
-    e->destroy = free;
-    return 0;
+    e->ops = &echo_ops;
+    e->state = calloc(1, sizeof(struct echo));
+    return e->state ? 0 : -1;
 }

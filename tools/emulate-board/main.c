@@ -42,6 +42,8 @@ static const char usage_text[] =
     "                      array=model (the array's functional model, faster), trace=FILE\n"
     "  --serial S          the board's serial string (default MXU00001)\n"
     "  --ft2232h           present an FT2232H (0403:6010, FIFO on channel A), not an FT232H\n"
+    "  --second-board S    also attach a second FT232H, serial S, at address 3 (an echo\n"
+    "                      board: for discovery among several boards)\n"
     "  --fault KIND[,after=BYTES][,every=BYTES][,code=N]\n"
     "                      inject a fault: unplug, stall, stall-out, corrupt, corrupt-out,\n"
     "                      device-error, hang (after = bytes from the host first;\n"
@@ -51,7 +53,7 @@ static const char usage_text[] =
     "  --verbose           log chip requests, faults and traffic to stderr\n";
 
 struct args {
-    const char *arch, *options, *serial;
+    const char *arch, *options, *serial, *second_serial;
     struct fault fault;
     int echo, verbose, ft2232h;
     double timeout_s;
@@ -89,6 +91,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->options = argv[++i];
         } else if (!strcmp(arg, "--serial")) {
             a->serial = argv[++i];
+        } else if (!strcmp(arg, "--second-board")) {
+            a->second_serial = argv[++i];
         } else if (!strcmp(arg, "--timeout")) {
             char *end;
             a->timeout_s = strtod(argv[++i], &end);
@@ -110,7 +114,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         fprintf(stderr, "mxu-emulate-board: no command (put it after --)\n%s", usage_text);
         return -1;
     }
-    if (strlen(a->serial) > 60) {
+    if (strlen(a->serial) > 60 || (a->second_serial && strlen(a->second_serial) > 60)) {
         fprintf(stderr, "mxu-emulate-board: --serial is at most 60 characters\n");
         return -1;
     }
@@ -216,6 +220,24 @@ static int run_command(const struct args *a)
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+/* --second-board: an echo FT232H beside the first one, on the same testbed. */
+static int start_second_board(const struct args *a, struct board *first, struct board **out)
+{
+    struct board_engine echo;
+    char err[600];
+    struct board_options o = {.serial = a->second_serial, .product = "mxu emulated board (echo)",
+                              .verbose = a->verbose, .address = 3};
+    if (engine_echo_create(&echo)) {
+        fprintf(stderr, "mxu-emulate-board: out of memory\n");
+        return -1;
+    }
+    if (board_start(&o, &echo, first, out, err, sizeof err)) {
+        fprintf(stderr, "mxu-emulate-board: second board: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct args a;
@@ -230,12 +252,18 @@ int main(int argc, char **argv)
     }
     struct board_options bo = {.serial = a.serial, .product = "mxu emulated board", .fault = a.fault,
                                .verbose = a.verbose, .ft2232h = a.ft2232h};
-    struct board *b;
-    if (board_start(&bo, &engine, &b, err, sizeof err)) {
+    struct board *b, *second = NULL;
+    if (board_start(&bo, &engine, NULL, &b, err, sizeof err)) {
         fprintf(stderr, "mxu-emulate-board: %s\n", err);
         return EXIT_HARNESS;
     }
+    if (a.second_serial && start_second_board(&a, b, &second)) {
+        board_stop(b);
+        return EXIT_HARNESS;
+    }
     int rc = run_command(&a);
+    if (second)
+        board_stop(second);
     board_halt(b);
     if (a.verbose)
         board_report(b, stderr);

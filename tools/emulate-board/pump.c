@@ -212,7 +212,7 @@ static void report_stall(struct board *b, uint64_t *last_moved, long long *since
     if (*reported || now - *since < STALL_REPORT_MS)
         return;
     char engine[300];
-    b->engine.describe(b->engine.state, engine, sizeof engine);
+    b->engine.ops->describe(b->engine.state, engine, sizeof engine);
     board_say("nothing moved for %lld ms: %u OUT transfers wait, %zu bytes for the host, %u IN transfers, "
               "bitmode 0x%02x%s; %s", now - *since, count(&b->out_q), b->in_len, count(&b->in_q), b->bitmode,
               b->hung ? ", hung" : "", engine);
@@ -222,7 +222,8 @@ static void report_stall(struct board *b, uint64_t *last_moved, long long *since
 void *pump_main(void *arg)
 {
     struct board *b = arg;
-    struct board_engine *e = &b->engine;
+    const struct board_engine_ops *e = b->engine.ops;
+    void *es = b->engine.state;
     uint8_t tx[PUMP_CHUNK], rx[PUMP_CHUNK];
     char msg[300];
     int sim_failed = 0;
@@ -239,15 +240,15 @@ void *pump_main(void *arg)
         int run = !b->hung && !b->unplugged;
         pthread_mutex_unlock(&b->lock);
 
-        size_t taken = n ? e->push(e->state, tx, n) : 0;
+        size_t taken = n ? e->push(es, tx, n) : 0;
         /* An engine that says it is idle still gets a few cycles now and then,
          * in case it was only pausing. */
-        int busy = run && (!e->idle(e->state) || idle_waits >= IDLE_TICK_WAITS);
+        int busy = run && (!e->idle(es) || idle_waits >= IDLE_TICK_WAITS);
         uint64_t cycles = n && n < STEP_LONG / 2 ? STEP_SHORT : STEP_LONG;
         if (busy || taken)
-            e->step(e->state, cycles);
-        size_t got = room ? e->pull(e->state, rx, room) : 0;
-        int failed = !sim_failed && e->fault(e->state, msg, sizeof msg);
+            e->step(es, cycles);
+        size_t got = room ? e->pull(es, rx, room) : 0;
+        int failed = !sim_failed && e->fault && e->fault(es, msg, sizeof msg);
 
         pthread_mutex_lock(&b->lock);
         if (failed) { /* the simulation itself broke: the board goes silent */

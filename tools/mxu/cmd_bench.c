@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bench/alexnet_layers.h"
 #include "cli.h"
 #include "mxu_layer_program.h"
 #include "mxu_scalesim.h"
@@ -17,20 +18,6 @@ static const char bench_usage[] =
     "  Per layer: MACs, cycles, utilization = MACs / (cycles x ROWS x COLS), the ideal\n"
     "  cycles MACs / (ROWS x COLS), SCALE-Sim's weight-stationary cycles\n"
     "  (2R + C + T - 2) x ceil(K/R) x ceil(N/C) per group, DRAM bytes.\n";
-
-#define CONV(NM, H, C, K, S, P, O, G)                                                              \
-    {.name = NM, .op = MXU_LAYER_CONV2D, .n = 1, .h = H, .w = H, .cin = C, .cout = O, .kh = K,    \
-     .kw = K, .stride_h = S, .stride_w = S, .pad_top = P, .pad_left = P, .pad_bottom = P,          \
-     .pad_right = P, .groups = G, .act_min = 0, .act_max = 127}
-#define FC(NM, C, O) {.name = NM, .op = MXU_LAYER_FC, .n = 1, .h = 1, .w = 1, .cin = C, .cout = O, \
-                      .act_min = -128, .act_max = 127}
-
-static const struct mxu_layer_desc alexnet[] = {
-    CONV("conv1", 227, 3, 11, 4, 0, 96, 1),  CONV("conv2", 27, 96, 5, 1, 2, 256, 2),
-    CONV("conv3", 13, 256, 3, 1, 1, 384, 1), CONV("conv4", 13, 384, 3, 1, 1, 384, 2),
-    CONV("conv5", 13, 384, 3, 1, 1, 256, 2), FC("fc6", 9216, 4096),
-    FC("fc7", 4096, 4096),                    FC("fc8", 4096, 1000),
-};
 
 struct bench_row {
     const char *name;
@@ -156,10 +143,10 @@ int cmd_bench(int argc, char **argv)
         return cli_error("bench", rc, "--arch %s", a.arch);
     mxu_config_format(&cfg, cfgs, sizeof cfgs);
     snprintf(uri, sizeof uri, "%s:%s%s%s", a.backend, cfgs, a.options ? "," : "", a.options ? a.options : "");
-    struct mxu_layer_desc mm = FC("matmul", (uint32_t)a.k, (uint32_t)a.n);
+    struct mxu_layer_desc mm = BENCH_FC("matmul", (uint32_t)a.k, (uint32_t)a.n);
     mm.n = (uint32_t)a.m;
-    const struct mxu_layer_desc *layers = strcmp(a.what, "matmul") ? alexnet : &mm;
-    size_t n = strcmp(a.what, "matmul") ? sizeof alexnet / sizeof *alexnet : 1;
+    const struct mxu_layer_desc *layers = strcmp(a.what, "matmul") ? bench_alexnet : &mm;
+    size_t n = strcmp(a.what, "matmul") ? BENCH_ALEXNET_LAYERS : 1;
     struct bench_row rows[16], tot = {.name = "total"};
     for (size_t i = 0; i < n; i++) {
         if ((rc = run_layer(uri, &cfg, &layers[i], &rows[i])))

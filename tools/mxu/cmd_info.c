@@ -28,7 +28,8 @@ int cmd_info(int argc, char **argv)
     }
     char uri[300];
     mxu_device *dev;
-    snprintf(uri, sizeof uri, "%s:%s", backend, arch);
+    /* "rtl" + "rows=8" -> "rtl:rows=8"; "rtl:link=1" + "rows=8" -> "rtl:link=1,rows=8" */
+    snprintf(uri, sizeof uri, "%s%s%s", backend, !*arch ? "" : strchr(backend, ':') ? "," : ":", arch);
     int rc = mxu_open(uri, &dev);
     if (rc)
         return cli_error("info", rc, "opening %s", uri);
