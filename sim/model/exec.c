@@ -2,6 +2,9 @@
  * pseudo-code of docs/isa.md. Instructions arrive checked (decode.c), so every
  * address here is in range. */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "mxu_decode.h"
 #include "mxu_model_priv.h"
@@ -73,33 +76,83 @@ void mxu_exec_store(mxu_model *m, const uint64_t *insn, struct mxu_timing_insn *
     rec->b = n0 * n1 * n2;
 }
 
-/* Put WB tile `first_line` into the array (widened to int16). */
+/* Put WB tile `first_line` into the array, widened to int16 and stored as row
+ * pairs: array_w[(r / 2) * 2 * cols_pad + 2 * c + r % 2] = W[r][c] (an odd last
+ * row pairs with a zero row). That is the operand layout of SSE2's pmaddwd,
+ * which multiplies two rows by their two inputs and adds, exactly in int32. */
+_Static_assert(COL_BLOCK == 16, "multiply_vector handles blocks of 16 columns");
+
 static void load_tile(mxu_model *m, uint64_t first_line)
 {
     uint32_t rows = m->cfg.rows, cols = m->cfg.cols;
+    size_t cp = m->cols_pad;
     const int8_t *w = m->wb + first_line * cols;
-    for (uint32_t r = 0; r < rows; r++)
+    for (uint32_t r = 0; r < rows; r++) {
+        int16_t *dst = m->array_w + (size_t)(r / 2) * 2 * cp + r % 2;
         for (uint32_t c = 0; c < cols; c++)
-            m->array_w[(size_t)r * m->cols_pad + c] = w[(size_t)r * cols + c];
+            dst[2 * (size_t)c] = w[(size_t)r * cols + c];
+    }
 }
 
-/* y = x . W for one input vector (x: ROWS int8). */
+/* y = x . W for one input vector (x: ROWS int8). Every product and partial sum
+ * is exact in int32 (|x . W| <= ROWS * 2^14), so the order of the additions
+ * does not matter. Row pairs whose inputs are both zero are skipped (padding
+ * lines and ReLU zeros are common). */
+#ifdef __SSE2__
+static void multiply_vector(const mxu_model *m, const int8_t *x, int32_t *restrict y)
+{
+    size_t rows = m->cfg.rows, cp = m->cols_pad;
+    for (size_t cb = 0; cb < cp; cb += COL_BLOCK) {
+        __m128i y0 = _mm_setzero_si128(), y1 = y0, y2 = y0, y3 = y0;
+        for (size_t r = 0; r < rows; r += 2) {
+            int16_t x0 = x[r], x1 = r + 1 < rows ? x[r + 1] : 0;
+            if (!x0 && !x1)
+                continue;
+            __m128i xp = _mm_unpacklo_epi16(_mm_set1_epi16(x0), _mm_set1_epi16(x1)); /* x0 x1 x0 x1 ... */
+            const int16_t *w = m->array_w + r * cp + 2 * cb; /* pair r / 2, column cb */
+            y0 = _mm_add_epi32(y0, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)w), xp));
+            y1 = _mm_add_epi32(y1, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 8)), xp));
+            y2 = _mm_add_epi32(y2, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 16)), xp));
+            y3 = _mm_add_epi32(y3, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 24)), xp));
+        }
+        _mm_storeu_si128((__m128i *)(y + cb), y0);
+        _mm_storeu_si128((__m128i *)(y + cb + 4), y1);
+        _mm_storeu_si128((__m128i *)(y + cb + 8), y2);
+        _mm_storeu_si128((__m128i *)(y + cb + 12), y3);
+    }
+}
+#else
 static void multiply_vector(const mxu_model *m, const int8_t *x, int32_t *restrict y)
 {
     size_t rows = m->cfg.rows, cp = m->cols_pad;
     memset(y, 0, cp * sizeof *y);
-    for (size_t r = 0; r < rows; r++) {
-        int32_t xr = x[r];
-        if (!xr)
-            continue; /* padding lines and ReLU zeros are common */
+    for (size_t r = 0; r < rows; r += 2) {
+        int32_t x0 = x[r], x1 = r + 1 < rows ? x[r + 1] : 0;
+        if (!x0 && !x1)
+            continue;
         const int16_t *w = m->array_w + r * cp;
         for (size_t cb = 0; cb < cp; cb += COL_BLOCK) {
             int32_t *restrict yb = y + cb;
-            const int16_t *restrict wb = w + cb;
+            const int16_t *restrict wb = w + 2 * cb;
             for (size_t c = 0; c < COL_BLOCK; c++)
-                yb[c] += xr * wb[c];
+                yb[c] += x0 * wb[2 * c] + x1 * wb[2 * c + 1];
         }
     }
+}
+#endif
+
+/* acc += y, wrapping int32 (the accumulators' adders). */
+static void acc_add(int32_t *acc, const int32_t *y, uint32_t cols)
+{
+    uint32_t c = 0;
+#ifdef __SSE2__
+    for (; c + 4 <= cols; c += 4) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(acc + c));
+        _mm_storeu_si128((__m128i *)(acc + c), _mm_add_epi32(a, _mm_loadu_si128((const __m128i *)(y + c))));
+    }
+#endif
+    for (; c < cols; c++)
+        acc[c] = (int32_t)((uint32_t)acc[c] + (uint32_t)y[c]);
 }
 
 void mxu_exec_matmul(mxu_model *m, const uint64_t *insn, struct mxu_timing_insn *rec)
@@ -122,9 +175,8 @@ void mxu_exec_matmul(mxu_model *m, const uint64_t *insn, struct mxu_timing_insn 
                 multiply_vector(m, x, y);
                 if (overwrite)
                     memcpy(acc, y, cols * sizeof *acc);
-                else /* wrapping int32 add */
-                    for (uint32_t c = 0; c < cols; c++)
-                        acc[c] = (int32_t)((uint32_t)acc[c] + (uint32_t)y[c]);
+                else
+                    acc_add(acc, y, cols);
             }
         }
     }

@@ -1,7 +1,8 @@
 /* The model's state, CSR map and run loop. A run fetches and checks every
  * instruction in program order (decode.c), executes each valid one at once
  * (exec.c: a well-formed program's result does not depend on how the queues
- * overlap), records it for the cycle estimate (timing.c), and stops at FINISH or
+ * overlap), records it for the cycle estimate (timing.c; answered by
+ * timing_cache.c when the same run was timed before), and stops at FINISH or
  * at the first error, so memory after an error is that of the valid prefix. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <stdlib.h>
@@ -54,8 +55,13 @@ static int parse_options(mxu_model *m, const char *options)
             if (parse_u32(eq + 1, vlen, 1, &v))
                 return mxu_fail(MXU_ERR_INVAL, "model: timing=%.*s is not 0 or 1", (int)vlen, eq + 1);
             m->timing_on = (int)v;
+        } else if (klen == 12 && !memcmp(p, "timing_cache", 12)) {
+            if (parse_u32(eq + 1, vlen, 1, &v))
+                return mxu_fail(MXU_ERR_INVAL, "model: timing_cache=%.*s is not 0 or 1", (int)vlen, eq + 1);
+            m->timing_cache_on = (int)v;
         } else {
-            return mxu_fail(MXU_ERR_INVAL, "model: unknown option '%.*s' (latency, bw, timing)", (int)klen, p);
+            return mxu_fail(MXU_ERR_INVAL, "model: unknown option '%.*s' (latency, bw, timing, timing_cache)",
+                            (int)klen, p);
         }
         p += len + (end ? 1 : 0);
         if (end && !*p)
@@ -77,6 +83,7 @@ int mxu_model_create(const mxu_hw_config *cfg, const char *options, mxu_model **
     m->latency = MXU_DEFAULT_DRAM_LATENCY;
     m->bw = m->cfg.dram_beat_bytes;
     m->timing_on = 1;
+    m->timing_cache_on = 1;
     if ((rc = parse_options(m, options)))
         goto fail;
 
@@ -90,7 +97,7 @@ int mxu_model_create(const mxu_hw_config *cfg, const char *options, mxu_model **
     m->wb = calloc((size_t)c->wb_lines * c->cols, 1);
     m->param = calloc((size_t)c->param_lines * c->cols * MXU_DEFAULT_PARAM_BYTES, 1);
     m->acc = calloc((size_t)c->acc_rows * c->cols, sizeof *m->acc);
-    m->array_w = calloc((size_t)c->rows * m->cols_pad, sizeof *m->array_w);
+    m->array_w = calloc((size_t)(c->rows + c->rows % 2) * m->cols_pad, sizeof *m->array_w);
     m->y = calloc(m->cols_pad, sizeof *m->y);
     m->chan = calloc((size_t)c->cols * 3, sizeof *m->chan);
     if (!m->dram || !m->ub || !m->wb || !m->param || !m->acc || !m->array_w || !m->y || !m->chan) {
@@ -119,6 +126,7 @@ void mxu_model_destroy(mxu_model *m)
     free(m->y);
     free(m->chan);
     free(m->trace);
+    mxu_timing_cache_clear(&m->timing_cache);
     free(m);
 }
 
@@ -135,6 +143,13 @@ uint8_t *mxu_model_dram(mxu_model *m)
 void mxu_model_get_stats(const mxu_model *m, struct mxu_model_stats *out)
 {
     *out = m->stats;
+}
+
+void mxu_model_get_cache_stats(const mxu_model *m, struct mxu_model_cache_stats *out)
+{
+    out->hits = m->timing_cache.hits;
+    out->misses = m->timing_cache.misses;
+    out->bypassed = m->timing_bypassed;
 }
 
 static int check_mem(const mxu_model *m, uint32_t addr, size_t bytes)
@@ -260,6 +275,19 @@ static void count_trace(mxu_model *m, uint64_t n_fetch)
     m->stats.macs = vectors * m->cfg.rows * m->cfg.cols;
 }
 
+/* The cycle estimate of the run just executed. Only a run that ended without a
+ * device error goes through the cache: the estimate of a run is a function of
+ * its inputs (timing_cache.c) either way, but keeping errors out keeps the
+ * argument to the common case and makes an erroring run always replayed. */
+static int time_run(mxu_model *m, const struct mxu_timing_params *p, size_t n_fetch,
+                    struct mxu_timing_result *r)
+{
+    if (m->timing_cache_on && m->err_code == MXU_DEVERR_OK)
+        return mxu_timing_run_cached(&m->timing_cache, p, m->trace, m->n_trace, n_fetch, r);
+    m->timing_bypassed++;
+    return mxu_timing_run(p, m->trace, m->n_trace, n_fetch, r);
+}
+
 static int start(mxu_model *m)
 {
     memset(m->counters, 0, sizeof m->counters);
@@ -279,7 +307,7 @@ static int start(mxu_model *m)
     if (m->timing_on) {
         struct mxu_timing_params p = {&m->cfg, m->latency, m->bw, m->cmd_base, m->cmd_count};
         struct mxu_timing_result r;
-        rc = mxu_timing_run(&p, m->trace, m->n_trace, (size_t)n_fetch, &r);
+        rc = time_run(m, &p, (size_t)n_fetch, &r);
         if (rc)
             goto done;
         MXU_MODEL_COUNTER(m, CYCLES) = r.cycles;

@@ -26,6 +26,9 @@ typedef struct mxu_model mxu_model;
  *   bw=B        DRAM bytes per cycle, 1..DRAM_BEAT_BYTES (default: the beat)
  *   timing=0|1  run the cycle estimate (default 1); with 0 only INSNS, ARRAY_VECTORS
  *               and the DRAM byte counters are filled and CYCLES reads 0
+ *   timing_cache=0|1  reuse the cycle estimate of an earlier run with the same
+ *               instructions, CMD_BASE and CMD_COUNT (default 1; exact, see
+ *               docs/simulation.md); 0 replays every run
  * Every memory, the accumulators and the array's weights start at zero.
  * Returns MXU_OK, MXU_ERR_INVAL (bad cfg or options) or MXU_ERR_NOMEM. */
 int mxu_model_create(const mxu_hw_config *cfg, const char *options, mxu_model **out);
@@ -58,6 +61,14 @@ struct mxu_model_stats {
     uint64_t macs; /* useful multiply-accumulates: ARRAY_VECTORS x ROWS x COLS */
 };
 void mxu_model_get_stats(const mxu_model *m, struct mxu_model_stats *out);
+
+/* How the runs with the cycle estimate on got their counters, since create. */
+struct mxu_model_cache_stats {
+    uint64_t hits;     /* from the cache */
+    uint64_t misses;   /* looked up, not found: replayed (and stored when it fits) */
+    uint64_t bypassed; /* replayed without a lookup: a device error, or timing_cache=0 */
+};
+void mxu_model_get_cache_stats(const mxu_model *m, struct mxu_model_cache_stats *out);
 
 #ifdef __cplusplus
 }

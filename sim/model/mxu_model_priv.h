@@ -10,8 +10,8 @@
 #include "mxu_isa.h"
 #include "mxu_model.h"
 
-/* Column block of the MATMUL inner loop: a constant trip count lets gcc -O2
- * vectorize it; the array tile's row stride (cols_pad) is a multiple of it. */
+/* Column block of the MATMUL inner loop (16 int32 = four SSE2 registers, or a
+ * constant trip count gcc -O2 vectorizes); cols_pad is a multiple of it. */
 #define MXU_MODEL_COL_BLOCK 16
 
 /* What the cycle estimate needs to know of one dispatched instruction. */
@@ -47,6 +47,35 @@ struct mxu_timing_result {
 int mxu_timing_run(const struct mxu_timing_params *p, const struct mxu_timing_insn *trace, size_t n_records,
                    size_t n_fetch, struct mxu_timing_result *out);
 
+/* Cache of cycle estimates (timing_cache.c), one per model. An entry keeps a
+ * copy of every input of mxu_timing_run and is used only when all of them are
+ * equal byte for byte. */
+#define MXU_TIMING_CACHE_ENTRIES 16
+#define MXU_TIMING_CACHE_BYTES ((size_t)32 << 20) /* trace copies, all entries */
+
+struct mxu_timing_cache_entry {
+    struct mxu_timing_insn *trace; /* NULL: empty */
+    size_t n_records, n_fetch;
+    uint64_t hash, last_use;
+    mxu_hw_config cfg;
+    uint32_t latency, bw, cmd_base, cmd_count;
+    struct mxu_timing_result result;
+};
+
+struct mxu_timing_cache {
+    struct mxu_timing_cache_entry e[MXU_TIMING_CACHE_ENTRIES];
+    size_t bytes;   /* trace bytes held */
+    uint64_t clock; /* LRU stamps */
+    uint64_t hits, misses, skipped;
+};
+
+/* mxu_timing_run, answered from the cache when an identical run is in it
+ * (stored otherwise). Same results and return codes as mxu_timing_run. */
+int mxu_timing_run_cached(struct mxu_timing_cache *c, const struct mxu_timing_params *p,
+                          const struct mxu_timing_insn *trace, size_t n_records, size_t n_fetch,
+                          struct mxu_timing_result *out);
+void mxu_timing_cache_clear(struct mxu_timing_cache *c);
+
 /* DRAM beats a transfer of `bytes` at `addr` spans. */
 static inline uint64_t mxu_span_beats(uint64_t addr, uint64_t bytes, uint32_t beat)
 {
@@ -58,6 +87,7 @@ struct mxu_model {
     mxu_hw_config cfg;
     uint32_t latency, bw;
     int timing_on;
+    int timing_cache_on;
 
     uint8_t *dram;
     int8_t *ub;       /* ub_lines x ub_line_bytes */
@@ -65,7 +95,8 @@ struct mxu_model {
     uint8_t *param;   /* param_lines x cols x 12 bytes, as loaded */
     int8_t lut[MXU_DEFAULT_LUT_ENTRIES];
     int32_t *acc;     /* acc_rows x cols */
-    int16_t *array_w; /* the tile in the array: rows x cols_pad, widened; pad columns stay 0 */
+    int16_t *array_w; /* the tile in the array: row pairs x cols_pad x 2, widened (exec.c load_tile);
+                       * pad columns and an odd row's partner stay 0 */
     int32_t *y;       /* cols_pad scratch: one result vector */
     int32_t *chan;    /* cols x 3 scratch: bias, multiplier, shift of one PARAM line */
     uint32_t cols_pad;
@@ -76,6 +107,9 @@ struct mxu_model {
 
     struct mxu_timing_insn *trace;
     size_t n_trace, cap_trace;
+
+    struct mxu_timing_cache timing_cache;
+    uint64_t timing_bypassed; /* runs timed without the cache (error, or cache off) */
 };
 
 #define MXU_MODEL_COUNTER(m, NAME) ((m)->counters[(MXU_CNT_##NAME - MXU_CNT_CYCLES) / 8])
