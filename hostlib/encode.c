@@ -1,12 +1,20 @@
+/* Instruction encoders (mxu_encode.h): each sets one opcode's fields by name, at
+ * the positions isa/mxu.isa generates. */
 #include "mxu_encode.h"
 
 #include <string.h>
 
-void mxu_encode_load(uint64_t w[MXU_INSN_WORDS], const struct mxu_load *d)
+/* A zeroed instruction of opcode op; the encoders then set each field. */
+static void insn_begin(uint64_t w[MXU_INSN_WORDS], unsigned op)
 {
     memset(w, 0, MXU_INSN_BYTES);
+    w[0] = op;
+}
+
+void mxu_encode_load(uint64_t w[MXU_INSN_WORDS], const struct mxu_load *d)
+{
+    insn_begin(w, MXU_OP_LOAD);
     MXU_SET(w, LOAD, MEM, d->mem);
-    w[0] |= MXU_OP_LOAD;
     MXU_SET(w, LOAD, ELEM_BYTES, d->elem_bytes);
     MXU_SET(w, LOAD, DRAM_ADDR, d->dram_addr);
     MXU_SET(w, LOAD, DST_LINE, d->dst_line);
@@ -25,8 +33,7 @@ void mxu_encode_load(uint64_t w[MXU_INSN_WORDS], const struct mxu_load *d)
 
 void mxu_encode_store(uint64_t w[MXU_INSN_WORDS], const struct mxu_store *d)
 {
-    memset(w, 0, MXU_INSN_BYTES);
-    w[0] |= MXU_OP_STORE;
+    insn_begin(w, MXU_OP_STORE);
     MXU_SET(w, STORE, ELEM_BYTES, d->elem_bytes);
     MXU_SET(w, STORE, DRAM_ADDR, d->dram_addr);
     MXU_SET(w, STORE, SRC_LINE, d->src_line);
@@ -40,8 +47,7 @@ void mxu_encode_store(uint64_t w[MXU_INSN_WORDS], const struct mxu_store *d)
 
 void mxu_encode_matmul(uint64_t w[MXU_INSN_WORDS], const struct mxu_matmul *d)
 {
-    memset(w, 0, MXU_INSN_BYTES);
-    w[0] |= MXU_OP_MATMUL;
+    insn_begin(w, MXU_OP_MATMUL);
     MXU_SET(w, MATMUL, ACCUMULATE, d->accumulate != 0);
     MXU_SET(w, MATMUL, KEEP_WEIGHTS, d->keep_weights != 0);
     MXU_SET(w, MATMUL, WGT_LINE, d->wgt_line);
@@ -57,8 +63,7 @@ void mxu_encode_matmul(uint64_t w[MXU_INSN_WORDS], const struct mxu_matmul *d)
 
 void mxu_encode_activate(uint64_t w[MXU_INSN_WORDS], const struct mxu_activate *d)
 {
-    memset(w, 0, MXU_INSN_BYTES);
-    w[0] |= MXU_OP_ACTIVATE;
+    insn_begin(w, MXU_OP_ACTIVATE);
     MXU_SET(w, ACTIVATE, LUT_EN, d->lut_en != 0);
     MXU_SET(w, ACTIVATE, ROUND_HALF_UP, d->round_half_up != 0);
     MXU_SET(w, ACTIVATE, PARAM_LINE, d->param_line);
@@ -76,6 +81,5 @@ void mxu_encode_activate(uint64_t w[MXU_INSN_WORDS], const struct mxu_activate *
 
 void mxu_encode_finish(uint64_t w[MXU_INSN_WORDS])
 {
-    memset(w, 0, MXU_INSN_BYTES);
-    w[0] = MXU_OP_FINISH;
+    insn_begin(w, MXU_OP_FINISH);
 }

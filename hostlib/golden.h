@@ -212,9 +212,46 @@ int mxu_golden_avgpool_f32(const struct mxu_pool_params *p, const float *input, 
 int mxu_golden_add_f32(size_t count, const float *in1, const float *in2, float act_min,
                        float act_max, float *output);
 
-/* Shared argument checks of the int8 kernels and their float twins (golden.c). */
+/* ---- shapes shared by the int8 kernels and their twins (golden_shape.c) ---- */
+
+/* Argument checks (MXU_ERR_INVAL with a detail); need_taps: every pool window
+ * must hold an in-image tap (average pools). */
 int mxu_golden_check_conv(const struct mxu_conv_params *p);
 int mxu_golden_check_fc(const struct mxu_fc_params *p);
 int mxu_golden_check_pool(const struct mxu_pool_params *p, int need_taps);
+
+/* The window of one output pixel px (flat index over [n][out_h][out_w]): its
+ * in-image taps are (ky, kx) for ky in [ky0, ky1), kx in [kx0, kx1) -- both
+ * ranges possibly empty -- and tap (ky, kx) reads input pixel
+ * (b, y0 + ky * dil_h, x0 + kx * dil_w). Taps outside the image (padding) are
+ * left out, as TFLite skips them. The output pixel's first element is
+ * px * (output channels). */
+struct mxu_golden_window {
+    int64_t b, y0, x0;          /* batch; input position of tap (0, 0), may lie outside */
+    int64_t ky0, ky1, kx0, kx1; /* in-image taps */
+    int64_t dil_h, dil_w;       /* input rows/columns between taps (1 for pools) */
+    int64_t in_h, in_w, channels;
+};
+void mxu_golden_conv_window(const struct mxu_conv_params *p, int64_t px, struct mxu_golden_window *w);
+void mxu_golden_pool_window(const struct mxu_pool_params *p, int64_t px, struct mxu_golden_window *w);
+
+/* Index of channel 0 of in-image tap (ky, kx) in the NHWC input. */
+static inline int64_t mxu_golden_tap(const struct mxu_golden_window *w, int64_t ky, int64_t kx)
+{
+    const int64_t in_y = w->y0 + ky * w->dil_h, in_x = w->x0 + kx * w->dil_w;
+    return ((w->b * w->in_h + in_y) * w->in_w + in_x) * w->channels;
+}
+
+/* Index of filter[oc][ky][kx][0] (layout [cout][kh][kw][cin/groups]) and of the
+ * first input channel output channel oc reads. */
+static inline int64_t mxu_golden_filter_tap(const struct mxu_conv_params *p, int64_t oc, int64_t ky,
+                                            int64_t kx)
+{
+    return ((oc * p->kh + ky) * p->kw + kx) * (p->cin / p->groups);
+}
+static inline int64_t mxu_golden_group_channel(const struct mxu_conv_params *p, int64_t oc)
+{
+    return oc / (p->cout / p->groups) * (p->cin / p->groups);
+}
 
 #endif

@@ -1,6 +1,7 @@
 /* Float32 twins of the golden kernels (see golden.h): the same loops in float, for
- * measuring how far the int8 path is from the real-valued layer. Sums are
- * accumulated in double so the reference itself adds little rounding error. */
+ * measuring how far the int8 path is from the real-valued layer. They walk the
+ * same windows (golden_shape.c) as the int8 kernels. Sums are accumulated in
+ * double so the reference itself adds little rounding error. */
 #include "golden.h"
 
 #include <math.h>
@@ -21,6 +22,28 @@ static int check_float_clamp(const char *op, float act_min, float act_max)
     return MXU_OK;
 }
 
+/* acc + w[0] * x[0] + w[1] * x[1] + ..., added in this order. */
+static double dot_f32(double acc, const float *w, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        acc += (double)w[i] * x[i];
+    return acc;
+}
+
+/* Output channel oc: its bias plus the sum over the window's in-image taps. */
+static double conv_sum_f32(const struct mxu_conv_params *p, const struct mxu_golden_window *w,
+                           const float *input, const float *filter, double bias, int64_t oc)
+{
+    const int64_t cin_g = p->cin / p->groups;
+    const float *in_group = input + mxu_golden_group_channel(p, oc);
+    double acc = bias;
+    for (int64_t ky = w->ky0; ky < w->ky1; ky++)
+        for (int64_t kx = w->kx0; kx < w->kx1; kx++)
+            acc = dot_f32(acc, filter + mxu_golden_filter_tap(p, oc, ky, kx),
+                          in_group + mxu_golden_tap(w, ky, kx), cin_g);
+    return acc;
+}
+
 int mxu_golden_conv2d_f32(const struct mxu_conv_params *p, const float *input, const float *filter,
                           const float *bias, float act_min, float act_max, float *output)
 {
@@ -33,33 +56,13 @@ int mxu_golden_conv2d_f32(const struct mxu_conv_params *p, const float *input, c
     if (rc)
         return rc;
 
-    const int64_t cin_g = p->cin / p->groups;
-    const int64_t cout_g = p->cout / p->groups;
-    for (int64_t b = 0; b < p->n; b++) {
-        for (int64_t oy = 0; oy < p->out_h; oy++) {
-            for (int64_t ox = 0; ox < p->out_w; ox++) {
-                const int64_t in_y0 = oy * p->stride_h - p->pad_top;
-                const int64_t in_x0 = ox * p->stride_w - p->pad_left;
-                for (int64_t oc = 0; oc < p->cout; oc++) {
-                    const int64_t group = oc / cout_g;
-                    double acc = bias ? bias[oc] : 0.0;
-                    for (int64_t ky = 0; ky < p->kh; ky++) {
-                        const int64_t in_y = in_y0 + ky * p->dil_h;
-                        for (int64_t kx = 0; kx < p->kw; kx++) {
-                            const int64_t in_x = in_x0 + kx * p->dil_w;
-                            if (in_y < 0 || in_y >= p->in_h || in_x < 0 || in_x >= p->in_w)
-                                continue;
-                            const float *in_px =
-                                input + ((b * p->in_h + in_y) * p->in_w + in_x) * p->cin + group * cin_g;
-                            const float *w = filter + ((oc * p->kh + ky) * p->kw + kx) * cin_g;
-                            for (int64_t ic = 0; ic < cin_g; ic++)
-                                acc += (double)w[ic] * in_px[ic];
-                        }
-                    }
-                    output[((b * p->out_h + oy) * p->out_w + ox) * p->cout + oc] =
-                        clamp_f(acc, act_min, act_max);
-                }
-            }
+    const int64_t pixels = (int64_t)p->n * p->out_h * p->out_w;
+    for (int64_t px = 0; px < pixels; px++) {
+        struct mxu_golden_window w;
+        mxu_golden_conv_window(p, px, &w);
+        for (int64_t oc = 0; oc < p->cout; oc++) {
+            const double acc = conv_sum_f32(p, &w, input, filter, bias ? bias[oc] : 0.0, oc);
+            output[px * p->cout + oc] = clamp_f(acc, act_min, act_max);
         }
     }
     return MXU_OK;
@@ -79,16 +82,37 @@ int mxu_golden_fc_f32(const struct mxu_fc_params *p, const float *input, const f
 
     for (int64_t b = 0; b < p->batch; b++) {
         for (int64_t oc = 0; oc < p->cout; oc++) {
-            double acc = bias ? bias[oc] : 0.0;
-            for (int64_t i = 0; i < p->cin; i++)
-                acc += (double)weights[oc * p->cin + i] * input[b * p->cin + i];
+            const double acc =
+                dot_f32(bias ? bias[oc] : 0.0, weights + oc * p->cin, input + b * p->cin, p->cin);
             output[b * p->cout + oc] = clamp_f(acc, act_min, act_max);
         }
     }
     return MXU_OK;
 }
 
-/* Shared loop of the float pools: max (is_avg == 0) or mean of the in-image taps. */
+/* Max (is_avg == 0, -inf if no tap) or mean of channel c over the window's
+ * in-image taps. */
+static double window_reduce_f32(int is_avg, const struct mxu_golden_window *w, const float *input,
+                                int64_t c)
+{
+    double acc = is_avg ? 0.0 : -HUGE_VAL;
+    int64_t count = 0;
+    for (int64_t fy = w->ky0; fy < w->ky1; fy++) {
+        for (int64_t fx = w->kx0; fx < w->kx1; fx++) {
+            const double v = input[mxu_golden_tap(w, fy, fx) + c];
+            if (is_avg)
+                acc += v;
+            else if (v > acc)
+                acc = v;
+            count++;
+        }
+    }
+    if (is_avg)
+        acc /= (double)count; /* count >= 1: checked by the caller */
+    return acc;
+}
+
+/* Shared loop of the float pools: max (is_avg == 0) or mean of each window. */
 static int pool_f32(const char *op, int is_avg, const struct mxu_pool_params *p, const float *input,
                     float act_min, float act_max, float *output)
 {
@@ -101,34 +125,12 @@ static int pool_f32(const char *op, int is_avg, const struct mxu_pool_params *p,
     if (rc)
         return rc;
 
-    for (int64_t b = 0; b < p->n; b++) {
-        for (int64_t oy = 0; oy < p->out_h; oy++) {
-            for (int64_t ox = 0; ox < p->out_w; ox++) {
-                const int64_t in_y0 = oy * p->stride_h - p->pad_top;
-                const int64_t in_x0 = ox * p->stride_w - p->pad_left;
-                for (int64_t c = 0; c < p->c; c++) {
-                    double acc = is_avg ? 0.0 : -HUGE_VAL;
-                    int64_t count = 0;
-                    for (int64_t fy = 0; fy < p->filter_h; fy++) {
-                        const int64_t in_y = in_y0 + fy;
-                        for (int64_t fx = 0; fx < p->filter_w; fx++) {
-                            const int64_t in_x = in_x0 + fx;
-                            if (in_y < 0 || in_y >= p->in_h || in_x < 0 || in_x >= p->in_w)
-                                continue;
-                            const double v = input[((b * p->in_h + in_y) * p->in_w + in_x) * p->c + c];
-                            if (is_avg)
-                                acc += v;
-                            else if (v > acc)
-                                acc = v;
-                            count++;
-                        }
-                    }
-                    if (is_avg)
-                        acc /= (double)count; /* count >= 1: checked above */
-                    output[((b * p->out_h + oy) * p->out_w + ox) * p->c + c] = clamp_f(acc, act_min, act_max);
-                }
-            }
-        }
+    const int64_t pixels = (int64_t)p->n * p->out_h * p->out_w;
+    for (int64_t px = 0; px < pixels; px++) {
+        struct mxu_golden_window w;
+        mxu_golden_pool_window(p, px, &w);
+        for (int64_t c = 0; c < p->c; c++)
+            output[px * p->c + c] = clamp_f(window_reduce_f32(is_avg, &w, input, c), act_min, act_max);
     }
     return MXU_OK;
 }

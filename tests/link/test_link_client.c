@@ -218,6 +218,44 @@ static void round_trip(mxu_link *l, struct fake *f, uint32_t addr, size_t n, uin
     free(b);
 }
 
+/* The last error's detail mentions text. */
+static void expect_detail(const char *text)
+{
+    cr_expect(strstr(mxu_error_detail(), text) != NULL, "\"%s\" does not mention \"%s\"", mxu_error_detail(),
+              text);
+}
+
+/* A dead fake comes back to life, forgetting what it half-heard meanwhile. */
+static void fake_revive(struct fake *f)
+{
+    f->dead = 0;
+    f->in_len = 0;
+    mxu_link_decoder_reset(&f->dec);
+}
+
+static struct mxu_link_stats stats_of(mxu_link *l)
+{
+    struct mxu_link_stats s;
+    mxu_link_get_stats(l, &s);
+    return s;
+}
+
+/* Through a link opened on f (faults set by the caller): a round trip of n
+ * bytes at addr, then csr_reads reads of a CSR. The link's statistics; f stays
+ * for the caller to inspect and free. */
+static struct mxu_link_stats faulty_round_trip(struct fake *f, uint32_t addr, size_t n, uint64_t seed,
+                                               int csr_reads)
+{
+    mxu_link *l = open_fake(f);
+    round_trip(l, f, addr, n, seed);
+    uint32_t v;
+    for (int i = 0; i < csr_reads; i++)
+        cr_assert_eq(mxu_link_csr_read(l, 8, &v), MXU_OK, "%s", mxu_error_detail());
+    struct mxu_link_stats s = stats_of(l);
+    mxu_link_close(l);
+    return s;
+}
+
 TestSuite(link_client, .timeout = 60);
 
 Test(link_client, open_learns_the_device)
@@ -229,8 +267,7 @@ Test(link_client, open_learns_the_device)
     cr_expect_eq(info.max_payload, FAKE_MAX);
     cr_expect_eq(info.rx_window, FAKE_WINDOW);
     cr_expect_eq(info.rx_packets, FAKE_PACKETS);
-    struct mxu_link_stats s;
-    mxu_link_get_stats(l, &s);
+    struct mxu_link_stats s = stats_of(l);
     cr_expect_eq(s.packets, 0, "open's INFO is not counted");
     mxu_link_close(l);
     fake_free(f);
@@ -249,8 +286,7 @@ Test(link_client, memory_and_csr_round_trips)
     cr_expect_eq(mxu_link_csr_read(l, 0x40, &v), MXU_OK);
     cr_expect_eq(v, 0xCAFE0001);
     cr_expect_eq(f->csr_writes, 1);
-    struct mxu_link_stats s;
-    mxu_link_get_stats(l, &s);
+    struct mxu_link_stats s = stats_of(l);
     cr_expect_eq(s.retries, 0);
     cr_expect_eq(s.crc_errors, 0);
     cr_expect_eq(s.timeouts, 0);
@@ -291,14 +327,10 @@ Test(link_client, bad_request_crc_is_retried)
 {
     struct fake *f = fake_new();
     f->corrupt_payload = 3;
-    mxu_link *l = open_fake(f);
-    round_trip(l, f, 100, 20000, 6);
-    struct mxu_link_stats s;
-    mxu_link_get_stats(l, &s);
+    struct mxu_link_stats s = faulty_round_trip(f, 100, 20000, 6, 0);
     cr_expect_gt(s.retries, 10);
     cr_expect_eq(s.crc_errors, f->crc_answers);
     cr_expect_eq(s.timeouts, 0, "a BAD_CRC answer needs no timeout");
-    mxu_link_close(l);
     fake_free(f);
 }
 
@@ -306,16 +338,9 @@ Test(link_client, corrupted_answers_are_retried)
 {
     struct fake *f = fake_new();
     f->corrupt_answer = 4;
-    mxu_link *l = open_fake(f);
-    round_trip(l, f, 0, 20000, 7);
-    uint32_t v;
-    for (int i = 0; i < 10; i++)
-        cr_assert_eq(mxu_link_csr_read(l, 8, &v), MXU_OK, "%s", mxu_error_detail());
-    struct mxu_link_stats s;
-    mxu_link_get_stats(l, &s);
+    struct mxu_link_stats s = faulty_round_trip(f, 0, 20000, 7, 10);
     cr_expect_gt(s.retries, 5);
     cr_expect_gt(s.crc_errors + s.timeouts, 5);
-    mxu_link_close(l);
     fake_free(f);
 }
 
@@ -323,13 +348,9 @@ Test(link_client, lost_requests_time_out_and_are_retried)
 {
     struct fake *f = fake_new();
     f->drop_request = 5;
-    mxu_link *l = open_fake(f);
-    round_trip(l, f, 0, 10000, 8);
-    struct mxu_link_stats s;
-    mxu_link_get_stats(l, &s);
+    struct mxu_link_stats s = faulty_round_trip(f, 0, 10000, 8, 0);
     cr_expect_gt(s.timeouts, 0);
     cr_expect_gt(s.retries, 0);
-    mxu_link_close(l);
     fake_free(f);
 }
 
@@ -342,8 +363,7 @@ Test(link_client, csr_write_with_lost_answer_is_performed_once)
     f->lose_answer = 1000000;
     cr_assert_eq(mxu_link_csr_write(l, 0x48, 1), MXU_OK, "%s", mxu_error_detail());
     cr_expect_eq(f->csr_writes, 1, "performed %u times", f->csr_writes);
-    struct mxu_link_stats s;
-    mxu_link_get_stats(l, &s);
+    struct mxu_link_stats s = stats_of(l);
     cr_expect_eq(s.timeouts, 1);
     cr_expect_eq(s.retries, 1);
     /* the next write after a timeout re-learns the last tag first (INFO) and goes through */
@@ -360,7 +380,7 @@ Test(link_client, refusals_are_reported)
     mxu_link *l = open_fake(f);
     uint8_t b[16] = {0};
     cr_expect_eq(mxu_link_mem_write(l, FAKE_MEM - 8, b, 16), MXU_ERR_RANGE);
-    cr_expect(strstr(mxu_error_detail(), "bad address") != NULL, "%s", mxu_error_detail());
+    expect_detail("bad address");
     cr_expect_eq(mxu_link_mem_read(l, FAKE_MEM, b, 1), MXU_ERR_RANGE);
     uint32_t v;
     cr_expect_eq(mxu_link_csr_read(l, 0x1000, &v), MXU_ERR_RANGE);
@@ -380,16 +400,13 @@ Test(link_client, dead_device_times_out_without_hanging)
     mxu_link_set_retries(l, 2);
     uint32_t v;
     cr_expect_eq(mxu_link_csr_read(l, 0, &v), MXU_ERR_TIMEOUT);
-    cr_expect(strstr(mxu_error_detail(), "no answer") != NULL, "%s", mxu_error_detail());
-    cr_expect(strstr(mxu_error_detail(), "3 attempts") != NULL, "%s", mxu_error_detail());
-    struct mxu_link_stats s;
-    mxu_link_get_stats(l, &s);
+    expect_detail("no answer");
+    expect_detail("3 attempts");
+    struct mxu_link_stats s = stats_of(l);
     cr_expect_eq(s.timeouts, 3);
     cr_expect_geq(s.tx_bytes, 3 * 16 + 2 * (FAKE_MAX + 4u), "a flush before each retry");
     /* back to life: works again */
-    f->dead = 0;
-    f->in_len = 0;
-    mxu_link_decoder_reset(&f->dec);
+    fake_revive(f);
     cr_expect_eq(mxu_link_csr_read(l, 0, &v), MXU_OK, "%s", mxu_error_detail());
     mxu_link_close(l);
     fake_free(f);
@@ -416,9 +433,7 @@ Test(link_client, policy_from_the_first_packet)
     cr_expect_eq(mxu_link_open_with(&io, &none, &l), MXU_ERR_TIMEOUT);
     cr_expect(strstr(mxu_error_detail(), ", 1 attempt") && !strstr(mxu_error_detail(), "1 attempts"), "%s",
               mxu_error_detail());
-    f->dead = 0;
-    f->in_len = 0;
-    mxu_link_decoder_reset(&f->dec);
+    fake_revive(f);
     mxu_link_policy small = {0, 2, 300}; /* answers of at most 300 bytes in flight */
     cr_assert_eq(mxu_link_open_with(&io, &small, &l), MXU_OK, "%s", mxu_error_detail());
     uint8_t buf[2000];
@@ -436,7 +451,7 @@ Test(link_client, babbling_line_is_a_timeout)
     mxu_link_set_retries(l, 1);
     uint32_t v;
     cr_expect_eq(mxu_link_csr_read(l, 0, &v), MXU_ERR_TIMEOUT);
-    cr_expect(strstr(mxu_error_detail(), "no answer") != NULL, "%s", mxu_error_detail());
+    expect_detail("no answer");
     mxu_link_close(l);
     fake_free(f);
 }
@@ -448,7 +463,7 @@ Test(link_client, persistent_corruption_is_a_link_error)
     f->corrupt_payload = 1;
     uint8_t b[100] = {0};
     cr_expect_eq(mxu_link_mem_write(l, 0, b, sizeof b), MXU_ERR_LINK);
-    cr_expect(strstr(mxu_error_detail(), "bad CRC") != NULL, "%s", mxu_error_detail());
+    expect_detail("bad CRC");
     mxu_link_close(l);
     fake_free(f);
 }
@@ -460,7 +475,7 @@ Test(link_client, transport_errors_pass_through)
     f->send_error = 1;
     uint32_t v;
     cr_expect_eq(mxu_link_csr_read(l, 0, &v), MXU_ERR_USB);
-    cr_expect(strstr(mxu_error_detail(), "unplugged") != NULL);
+    expect_detail("unplugged");
     mxu_link_close(l);
     fake_free(f);
 }
@@ -472,7 +487,7 @@ Test(link_client, wrong_version_is_refused)
     mxu_link_io io = {f, fake_send, fake_recv};
     mxu_link *l;
     cr_expect_eq(mxu_link_open(&io, &l), MXU_ERR_LINK);
-    cr_expect(strstr(mxu_error_detail(), "version 7") != NULL, "%s", mxu_error_detail());
+    expect_detail("version 7");
     mxu_link_io none = {f, NULL, fake_recv};
     cr_expect_eq(mxu_link_open(&none, &l), MXU_ERR_INVAL);
     fake_free(f);

@@ -20,7 +20,8 @@
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
 #define CLASSES 10
 
-static float *read_f32(const char *dir, const char *name, uint32_t *count)
+/* The whole file dir/name (asserts); its size in *len. */
+static void *read_file(const char *dir, const char *name, uint64_t *len)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -29,11 +30,28 @@ static float *read_f32(const char *dir, const char *name, uint32_t *count)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    float *v = malloc((size_t)n);
+    void *v = malloc((size_t)n);
     cr_assert_eq(fread(v, 1, (size_t)n, f), (size_t)n);
     fclose(f);
-    *count = (uint32_t)((size_t)n / (CLASSES * sizeof(float)));
+    *len = (uint64_t)n;
     return v;
+}
+
+/* ONNX Runtime's float outputs, CLASSES per image; their image count in *count. */
+static float *read_f32(const char *dir, const char *name, uint32_t *count)
+{
+    uint64_t len;
+    float *v = read_file(dir, name, &len);
+    *count = (uint32_t)(len / (CLASSES * sizeof(float)));
+    return v;
+}
+
+/* Images to compare: $MXU_TFLITE_IMAGES if set, else dflt; at most count. */
+static uint32_t image_count(uint32_t dflt, uint32_t count)
+{
+    const char *env = getenv("MXU_TFLITE_IMAGES");
+    uint32_t n = env ? (uint32_t)atoi(env) : dflt;
+    return n < count ? n : count;
 }
 
 static mxu_program *compile(const char *path, int calibrate)
@@ -104,68 +122,75 @@ static void run_image(const mxu_program *p, struct run *r, const mxu_dataset *d,
     cr_assert_eq(memcmp(got, r->v[r->out_t], CLASSES), 0, "image %u: device differs from golden", i);
 }
 
-static void top1_agreement(const char *name, uint32_t dflt)
+/* Image i's dequantized int8 output (in r) has ONNX Runtime's float arg-max. */
+static int top1_agrees(const mxu_program *p, const struct run *r, const float *ort, uint32_t i)
+{
+    const mxu_tensor *ot = &p->tensors[r->out_t];
+    float deq[CLASSES];
+    for (int k = 0; k < CLASSES; k++)
+        deq[k] = mxu_dequantize((int8_t)r->v[r->out_t][k], ot->scale, ot->zero_point);
+    return argmax(deq) == argmax(ort + (size_t)i * CLASSES);
+}
+
+/* One comparison with ONNX Runtime: its float outputs, the test images and
+ * the model compiled by mxu, loaded on the C model. */
+struct ort_case {
+    float *ort;     /* ONNX Runtime's outputs, CLASSES per image */
+    uint32_t count; /* images in ort */
+    uint32_t n;     /* images compared */
+    mxu_dataset *d;
+    mxu_program *p;
+    struct run r;
+};
+
+static void case_open(struct ort_case *c, const char *dir, const char *ort_file, const char *model,
+                      int calibrate)
+{
+    c->ort = read_f32(dir, ort_file, &c->count);
+    c->n = image_count(2000, c->count);
+    c->d = NULL;
+    cr_assert_eq(mxu_dataset_load(FMNIST "t10k-images-idx3-ubyte.gz", c->n, &c->d), MXU_OK);
+    c->p = compile(model, calibrate);
+    c->r = (struct run){0};
+    run_open(c->p, &c->r);
+}
+
+static void case_close(struct ort_case *c)
+{
+    run_close(c->p, &c->r);
+    mxu_program_free(c->p);
+    mxu_dataset_free(c->d);
+    free(c->ort);
+}
+
+static void top1_agreement(const char *name)
 {
     const char *dir = tflite_ref_dir();
     if (!dir)
         return;
     char file[64], path[200];
-    uint32_t count;
     snprintf(file, sizeof file, "ort_%s.f32", name);
-    float *ort = read_f32(dir, file, &count);
-    const char *env = getenv("MXU_TFLITE_IMAGES");
-    uint32_t n = env ? (uint32_t)atoi(env) : dflt;
-    n = n < count ? n : count;
-    mxu_dataset *d = NULL;
-    cr_assert_eq(mxu_dataset_load(FMNIST "t10k-images-idx3-ubyte.gz", n, &d), MXU_OK);
     snprintf(path, sizeof path, "models/fashion_mnist/%s.onnx", name);
-    mxu_program *p = compile(path, 1);
-    struct run r = {0};
-    run_open(p, &r);
-    const mxu_tensor *ot = &p->tensors[r.out_t];
+    struct ort_case c;
+    case_open(&c, dir, file, path, 1);
     uint32_t agree = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        run_image(p, &r, d, i);
-        float deq[CLASSES];
-        for (int k = 0; k < CLASSES; k++)
-            deq[k] = mxu_dequantize((int8_t)r.v[r.out_t][k], ot->scale, ot->zero_point);
-        agree += argmax(deq) == argmax(ort + (size_t)i * CLASSES);
+    for (uint32_t i = 0; i < c.n; i++) {
+        run_image(c.p, &c.r, c.d, i);
+        agree += top1_agrees(c.p, &c.r, c.ort, i);
     }
-    double pct = 100.0 * agree / n;
+    double pct = 100.0 * agree / c.n;
     fprintf(stderr, "onnx %-4s int8 (mxu, calibrated on 200 training images) vs ONNX Runtime float: "
-                    "top-1 agreement %.2f%% (%u/%u images)\n", name, pct, agree, n);
-    char res[600];
-    snprintf(res, sizeof res, "%s/results.txt", dir);
-    FILE *f = fopen(res, "a");
-    if (f) {
-        fprintf(f, "onnx %s top-1 agreement with ONNX Runtime float: %.2f%% (%u/%u)\n", name, pct, agree, n);
-        fclose(f);
-    }
+                    "top-1 agreement %.2f%% (%u/%u images)\n", name, pct, agree, c.n);
+    char line[300];
+    snprintf(line, sizeof line, "onnx %s top-1 agreement with ONNX Runtime float: %.2f%% (%u/%u)\n", name,
+             pct, agree, c.n);
+    tflite_append_result(dir, line);
     cr_expect_geq(pct, 97.0, "%s: top-1 agreement %.2f%%", name, pct);
-    run_close(p, &r);
-    mxu_program_free(p);
-    mxu_dataset_free(d);
-    free(ort);
+    case_close(&c);
 }
 
-Test(onnx_ort, cnn_top1_agrees_with_onnxruntime, .timeout = 600) { top1_agreement("cnn", 2000); }
-Test(onnx_ort, mlp_top1_agrees_with_onnxruntime, .timeout = 600) { top1_agreement("mlp", 2000); }
-
-static int8_t *read_i8(const char *dir, const char *name, uint64_t *len)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    int8_t *v = malloc((size_t)n);
-    cr_assert_eq(fread(v, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (uint64_t)n;
-    return v;
-}
+Test(onnx_ort, cnn_top1_agrees_with_onnxruntime, .timeout = 600) { top1_agreement("cnn"); }
+Test(onnx_ort, mlp_top1_agrees_with_onnxruntime, .timeout = 600) { top1_agreement("mlp"); }
 
 /* The QDQ model against ONNX Runtime's execution of it, within one output
  * step (ONNX rounds half to even where TFLite's fixed point rounds half up or
@@ -180,65 +205,48 @@ Test(onnx_ort, qdq_cnn_within_one_step_of_onnxruntime, .timeout = 600)
     const char *dir = tflite_ref_dir();
     if (!dir)
         return;
-    uint32_t count, pool_t = UINT32_MAX;
-    uint64_t pool_len;
     char path[600];
-    float *ort = read_f32(dir, "ort_cnn_qdq.f32", &count);
-    int8_t *pool = read_i8(dir, "ort_cnn_qdq_pool1.i8", &pool_len);
-    const char *env = getenv("MXU_TFLITE_IMAGES");
-    uint32_t n = env ? (uint32_t)atoi(env) : 2000;
-    n = n < count ? n : count;
-    mxu_dataset *d = NULL;
-    cr_assert_eq(mxu_dataset_load(FMNIST "t10k-images-idx3-ubyte.gz", n, &d), MXU_OK);
     snprintf(path, sizeof path, "%s/cnn_qdq.onnx", dir);
-    mxu_program *p = compile(path, 0);
-    struct run r = {0};
-    run_open(p, &r);
-    pool_t = p->layers[0].output; /* conv1 with its ReLU and max-pool fused */
-    uint64_t per = mxu_tensor_bytes(&p->tensors[pool_t]);
-    cr_assert_eq(pool_len, (uint64_t)count * per, "first-layer reference size");
-    const mxu_tensor *ot = &p->tensors[r.out_t];
+    struct ort_case c;
+    case_open(&c, dir, "ort_cnn_qdq.f32", path, 0);
+    uint64_t pool_len;
+    int8_t *pool = read_file(dir, "ort_cnn_qdq_pool1.i8", &pool_len);
+    const uint32_t pool_t = c.p->layers[0].output; /* conv1 with its ReLU and max-pool fused */
+    const uint64_t per = mxu_tensor_bytes(&c.p->tensors[pool_t]);
+    cr_assert_eq(pool_len, (uint64_t)c.count * per, "first-layer reference size");
+    const mxu_tensor *ot = &c.p->tensors[c.r.out_t];
+    const uint8_t *got = c.r.v[c.r.out_t];
     uint64_t l1[3] = {0}, out[3] = {0}; /* equal, one step, further */
     uint32_t agree = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        run_image(p, &r, d, i);
+    for (uint32_t i = 0; i < c.n; i++) {
+        run_image(c.p, &c.r, c.d, i);
         for (uint64_t k = 0; k < per; k++) {
-            int diff = abs((int8_t)r.v[pool_t][k] - pool[(uint64_t)i * per + k]);
+            int diff = abs((int8_t)c.r.v[pool_t][k] - pool[(uint64_t)i * per + k]);
             l1[diff > 1 ? 2 : diff]++;
         }
-        float deq[CLASSES];
-        for (int k = 0; k < CLASSES; k++)
-            deq[k] = mxu_dequantize((int8_t)r.v[r.out_t][k], ot->scale, ot->zero_point);
-        agree += argmax(deq) == argmax(ort + (size_t)i * CLASSES);
+        agree += top1_agrees(c.p, &c.r, c.ort, i);
         for (int k = 0; k < CLASSES; k++) {
             /* ONNX Runtime's output is DequantizeLinear of its int8 output */
-            float q = roundf(ort[(size_t)i * CLASSES + k] / ot->scale) + (float)ot->zero_point;
-            int diff = abs((int8_t)r.v[r.out_t][k] - (int)q);
+            float q = roundf(c.ort[(size_t)i * CLASSES + k] / ot->scale) + (float)ot->zero_point;
+            int diff = abs((int8_t)got[k] - (int)q);
             out[diff > 1 ? 2 : diff]++;
         }
     }
     char line[500];
     snprintf(line, sizeof line, "onnx cnn_qdq vs ONNX Runtime (%u images): first layer %llu equal, %llu one "
              "step apart, %llu further; final outputs %llu equal, %llu one step, %llu further; top-1 "
-             "agreement %u\n", n,
+             "agreement %u\n", c.n,
              (unsigned long long)l1[0], (unsigned long long)l1[1], (unsigned long long)l1[2],
              (unsigned long long)out[0], (unsigned long long)out[1], (unsigned long long)out[2], agree);
     fputs(line, stderr);
-    snprintf(path, sizeof path, "%s/results.txt", dir);
-    FILE *f = fopen(path, "a");
-    if (f) {
-        fputs(line, f);
-        fclose(f);
-    }
+    tflite_append_result(dir, line);
     cr_expect_eq(l1[2], 0, "%llu first-layer outputs more than one step from ONNX Runtime",
                  (unsigned long long)l1[2]);
     cr_expect_eq(out[2], 0, "%llu outputs more than one step from ONNX Runtime",
                  (unsigned long long)out[2]);
     cr_expect_gt(l1[0], 50 * l1[1], "one-step differences must stay rare (rounding ties)");
-    cr_expect_geq(agree * 100ull, n * 99ull, "top-1 agreement with ONNX Runtime on %u of %u images",
-                  agree, n);
-    run_close(p, &r);
-    mxu_program_free(p);
-    mxu_dataset_free(d);
-    free(ort), free(pool);
+    cr_expect_geq(agree * 100ull, c.n * 99ull, "top-1 agreement with ONNX Runtime on %u of %u images",
+                  agree, c.n);
+    free(pool);
+    case_close(&c);
 }

@@ -39,13 +39,7 @@ static void report(const char *dir, const char *backend, const struct tflite_ref
                  "  xnnpack: mismatching %llu, top-1 same %u\n", (unsigned long long)res->xnn_mismatch,
                  res->xnn_top1_agree);
     fputs(line, stderr);
-    char path[600];
-    snprintf(path, sizeof path, "%s/results.txt", dir);
-    FILE *f = fopen(path, "a");
-    if (f) {
-        fputs(line, f);
-        fclose(f);
-    }
+    tflite_append_result(dir, line);
 }
 
 /* What must hold (docs/compiler-tflite.md, "Results"): the device equals mxu's

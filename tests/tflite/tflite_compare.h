@@ -63,4 +63,7 @@ void tflite_emulate_reference(const mxu_program *p, uint8_t *const *v);
 /* Images to compare: $MXU_TFLITE_IMAGES if set, else `dflt` (at most r->images). */
 uint32_t tflite_image_count(const struct tflite_ref *r, uint32_t dflt);
 
+/* Append line to dir/results.txt (best effort: the summary is informative). */
+void tflite_append_result(const char *dir, const char *line);
+
 #endif
