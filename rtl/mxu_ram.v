@@ -3,7 +3,10 @@
 // Reads see the old content when a write to the same line happens in the same
 // cycle. Writes of two ports to the same line in one cycle: the higher port wins.
 // The content is zeroed at time 0 by an `initial` block (power-on), not by rst_ni:
-// a reset loop over the big arrays would cost every simulated cycle.
+// a reset loop over the big arrays would cost every simulated cycle. Synthesis
+// skips it (SYNTHESIS, which yosys' read_verilog defines): an SRAM macro has no
+// power-on content, FPGA block RAM configures to zero anyway, and yosys unrolls
+// the loop into one assignment per line (minutes per memory at 16384 lines).
 `default_nettype none
 
 module mxu_ram #(
@@ -28,10 +31,12 @@ module mxu_ram #(
   endgenerate
 
   reg [WIDTH-1:0] mem [0:DEPTH-1];
+`ifndef SYNTHESIS
   integer i;
   initial begin
     for (i = 0; i < DEPTH; i = i + 1) mem[i] = {WIDTH{1'b0}};
   end
+`endif
 
   integer p;
   always @(posedge clk_i) begin

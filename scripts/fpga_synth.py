@@ -6,12 +6,16 @@
     fpga_synth.py area ROWS COLS [UB_LINES [ACC_ROWS [WB_LINES [PARAM_LINES]]]] [--no-xilinx]
                                        mxu_top in that configuration: prints one JSON
                                        line (generic cells + 7-series LUT/FF/DSP/BRAM)
-    fpga_synth.py table                rewrite the table in docs/fpga.md
+    fpga_synth.py table                rewrite the tables in docs/fpga.md
+    fpga_synth.py breakdown NAME...    cells per module of generic / ice40 runs (markdown)
 
 Every run writes build/synth/NAME.json (counts, seconds, the yosys command) and
 NAME.log, and is reused while the sources, parameters and yosys are unchanged.
-Runs are hierarchical (each distinct module synthesized once): no optimization
-across module boundaries, so counts are a slight upper bound.
+Yosys reads a snapshot of the sources (build/synth/NAME.src/) taken with the
+cache key, so files edited during a run cannot mislabel its result.
+Generic and iCE40 runs are hierarchical (each distinct module synthesized once,
+which also gives the per-module breakdown): no optimization across module
+boundaries, so counts are a slight upper bound.
 
 Flows:
   xc7      synth_xilinx -family xc7 (Artix-7 / 7-series): LUT, FF, DSP48E1, RAMB36E1
@@ -21,7 +25,13 @@ Flows:
            SB_SPRAM256KA, SB_MAC16; LC estimate = max(LUT4, DFF).
   generic  yosys `synth` without memory_map: gate-level cells with every memory
            kept whole (an SRAM macro in a chip), plus the memories' bits, so the
-           area model can price logic and SRAM separately. rtl/*.v as simulated.
+           area model can price logic and SRAM separately. rtl/*.v as simulated
+           (read_verilog defines SYNTHESIS, which skips rtl/mxu_ram.v's power-on
+           zeroing loop: unrolled, it cost yosys minutes per memory).
+           Transistors: yosys' CMOS cost of each gate (`stat -tech cmos`), and
+           every flip-flop priced too (yosys' table has only the plain $_DFF_P_/
+           N_, 16): 16, +4 with an asynchronous reset or set, +6 with a
+           synchronous one, +12 with an enable (a mux), latches 8.
 """
 import fcntl
 import hashlib
@@ -29,12 +39,15 @@ import json
 import math
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-OUT = os.path.join(ROOT, os.environ.get("MXU_BUILD", "build"), "synth")
+# MXU_SYNTH_DIR: results elsewhere (the tests' fake yosys); default build/synth
+OUT = os.environ.get("MXU_SYNTH_DIR") or os.path.join(ROOT, os.environ.get("MXU_BUILD", "build"), "synth")
 DOC = os.path.join(ROOT, "docs", "fpga.md")
 YOSYS = os.environ.get("YOSYS", "yosys")
 
@@ -97,23 +110,47 @@ def yosys_version():
     return out.strip()
 
 
-def run_key(t, srcs):
+def read_sources(srcs):
+    """{path relative to ROOT: bytes} of the sources and the ISA header, read once:
+    the key and the snapshot yosys reads come from the same bytes."""
+    files = {}
+    for f in srcs:
+        with open(os.path.join(ROOT, f), "rb") as fh:
+            files[f] = fh.read()
+    with open(isa_header(), "rb") as fh:
+        files["gen/mxu_isa.vh"] = fh.read()
+    return files
+
+
+def run_key(t, files):
     h = hashlib.sha256()
     h.update(json.dumps([t["kind"], t["top"], sorted(t["params"].items()), yosys_version(),
-                         FLOW_VERSION]).encode())
-    for f in srcs + [os.path.relpath(isa_header(), ROOT)]:
-        with open(os.path.join(ROOT, f), "rb") as fh:
-            h.update(f.encode() + b"\0" + fh.read())
+                         FLOW_VERSION[t["kind"]]]).encode())
+    for f in sorted(files):
+        h.update(f.encode() + b"\0" + files[f])
     return h.hexdigest()[:16]
 
 
-FLOW_VERSION = 1
+def snapshot(name, files):
+    """Write the sources into build/synth/NAME.src/ (same relative paths)."""
+    d = os.path.join(OUT, name + ".src")
+    shutil.rmtree(d, ignore_errors=True)
+    for f, data in files.items():
+        path = os.path.join(d, f)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+    return d
+
+
+# Bumped when a flow's script or counting changes (invalidates that kind's cache).
+FLOW_VERSION = {"xc7": 1, "ice40": 1, "generic": 2}
 
 
 # ---- yosys scripts -----------------------------------------------------------------
-def script(t, srcs, stat_json, mem_json):
-    gen = os.path.dirname(isa_header())
-    lines = ["read_verilog -I%s -Irtl %s" % (gen, " ".join(srcs))]
+def script(t, srcs, src_dir, stat_json, mem_json):
+    rel = os.path.relpath(src_dir, ROOT)
+    lines = ["read_verilog -I%s/gen -I%s/rtl %s" % (rel, rel, " ".join(os.path.join(rel, f) for f in srcs))]
     for k, v in sorted(t["params"].items()):
         lines.append("chparam -set %s %d %s" % (k, v, t["top"]))
     lines.append("hierarchy -top %s" % t["top"])
@@ -133,28 +170,40 @@ def script(t, srcs, stat_json, mem_json):
     return lines
 
 
+def parse_sections(text):
+    """{section name: {"cells": {type: n}, "mem_bits": n, "transistors": n or None}} of a
+    `stat` listing; the design total is under "design hierarchy" when there is one."""
+    out = {}
+    for m in re.finditer(r"^=== (.+?) ===$", text, re.M):
+        end = text.find("\n=== ", m.end())
+        body = text[m.end():end if end >= 0 else len(text)]
+        cells, mem_bits, transistors, in_cells = {}, 0, None, False
+        for line in body.splitlines():
+            k = re.match(r"\s+Number of memory bits:\s+(\d+)", line)
+            if k:
+                mem_bits = int(k.group(1))
+            k = re.match(r"\s+Estimated number of transistors:\s+(\d+)", line)
+            if k:
+                transistors = int(k.group(1))
+            if re.match(r"\s+Number of cells:", line):
+                in_cells = True
+                continue
+            k = re.match(r"\s+(\S+)\s+(\d+)$", line)
+            if in_cells and k:
+                cells[k.group(1)] = int(k.group(2))
+            elif in_cells:
+                in_cells = False
+        out[m.group(1)] = {"cells": cells, "mem_bits": mem_bits, "transistors": transistors}
+    return out
+
+
 def parse_stat(text):
-    """Cell counts, memory bits and transistor estimate of the whole design: the
-    `design hierarchy` section when there is one, else the last module's."""
-    at = text.rfind("=== design hierarchy ===")
-    sect = text[at:] if at >= 0 else text[text.rfind("=== "):]
-    cells, mem_bits, transistors, in_cells = {}, 0, None, False
-    for line in sect.splitlines():
-        m = re.match(r"\s+Number of memory bits:\s+(\d+)", line)
-        if m:
-            mem_bits = int(m.group(1))
-        m = re.match(r"\s+Estimated number of transistors:\s+(\d+)", line)
-        if m:
-            transistors = int(m.group(1))
-        if re.match(r"\s+Number of cells:", line):
-            in_cells = True
-            continue
-        m = re.match(r"\s+(\S+)\s+(\d+)$", line)
-        if in_cells and m:
-            cells[m.group(1)] = int(m.group(2))
-        elif in_cells:
-            in_cells = False
-    return {"cells": cells, "mem_bits": mem_bits, "transistors": transistors}
+    """Cell counts, memory bits and yosys' transistor estimate of the whole design:
+    the `design hierarchy` section when there is one, else the last module's."""
+    sections = parse_sections(text)
+    if "design hierarchy" in sections:
+        return sections["design hierarchy"]
+    return list(sections.values())[-1] if sections else {"cells": {}, "mem_bits": 0, "transistors": None}
 
 
 # ---- counting ------------------------------------------------------------------------
@@ -194,12 +243,104 @@ def count_ice40(cells):
     return c
 
 
+# Static CMOS transistors per gate: yosys' `stat -tech cmos` table (kernel/cost.h).
+GATE_TRANSISTORS = {"$_BUF_": 1, "$_NOT_": 2, "$_NAND_": 4, "$_NOR_": 4, "$_AND_": 6, "$_OR_": 6,
+                    "$_ANDNOT_": 6, "$_ORNOT_": 6, "$_XOR_": 12, "$_XNOR_": 12, "$_MUX_": 12,
+                    "$_NMUX_": 10, "$_AOI3_": 6, "$_OAI3_": 6, "$_AOI4_": 8, "$_OAI4_": 8}
+FF_RE = re.compile(r"\$_(DFF|DFFE|SDFF|SDFFE|SDFFCE|DFFSR|DFFSRE|ALDFF|ALDFFE|DLATCH|DLATCHSR)_([PN01]+)_")
+
+
+def cell_transistors(name):
+    """Transistors of one fine-grained cell, None when it has no price. Yosys prices
+    only $_DFF_P_/$_DFF_N_ (16); the other flip-flops get that plus their extras."""
+    if name in GATE_TRANSISTORS:
+        return GATE_TRANSISTORS[name]
+    m = FF_RE.fullmatch(name)
+    if not m:
+        return None
+    kind, pol = m.groups()
+    t = 8 if kind.startswith("DLATCH") else 16
+    if kind.startswith("SDFF"):
+        t += 6                                  # synchronous reset: a gate in front of D
+    elif kind.endswith("SR") or kind.endswith("SRE"):
+        t += 8                                  # asynchronous set and reset
+    elif kind.startswith("ALDFF"):
+        t += 8                                  # asynchronous load
+    elif len(pol) - (1 if kind.endswith("E") else 0) >= 3:
+        t += 4                                  # asynchronous reset or set (PN0, PP1, ...)
+    if kind.endswith("E"):
+        t += 12                                 # enable: a mux in front of D
+    return t
+
+
+def transistors(cells):
+    """(transistor estimate of the logic, cell types without a price); memories
+    ($mem*) are priced by their bits elsewhere, submodule instances skipped."""
+    total, unpriced = 0, []
+    for name, n in cells.items():
+        t = cell_transistors(name)
+        if t is not None:
+            total += t * n
+        elif not name.startswith("$mem") and name.startswith("$"):
+            unpriced.append(name)
+    return total, sorted(unpriced)
+
+
+def is_ff(name):
+    return FF_RE.fullmatch(name) is not None or name.startswith("SB_DFF") or re.fullmatch(r"FD[CPRS]E", name)
+
+
 def count_generic(stat, mem_stat):
     cells = stat["cells"]
-    return {"cells": sum(cells.values()),
-            "ff": sum(n for k, n in cells.items() if re.match(r"\$_(S?DFF|DFFE|SDFFE|SDFFCE|ALDFF|DFFSR|DLATCH)", k)),
-            "mem_cells": sum(n for k, n in cells.items() if k.startswith("$mem")),
-            "mem_bits": mem_stat["mem_bits"], "transistors": stat["transistors"]}
+    tr, unpriced = transistors(cells)
+    c = {"cells": sum(cells.values()),
+         "ff": sum(n for k, n in cells.items() if is_ff(k)),
+         "mem_cells": sum(n for k, n in cells.items() if k.startswith("$mem")),
+         "mem_bits": mem_stat["mem_bits"], "transistors": tr,
+         "transistors_yosys": stat["transistors"]}
+    if unpriced:
+        c["unpriced_cells"] = unpriced
+    return c
+
+
+# ---- per-module breakdown ----------------------------------------------------------
+def module_name(section):
+    """mxu_fifo for $paramod$<hash>\\mxu_fifo, mxu_pe for \\mxu_pe or mxu_pe."""
+    return section.rsplit("\\", 1)[-1]
+
+
+def breakdown(stat_text, mem_text=None):
+    """[(module, instances, own counts)] of a hierarchical run, every parameterization
+    of a module together, largest first. Own counts exclude submodules: cells, ff,
+    transistors (generic) or lut4/dff/mac16/ram40 (iCE40), mem_bits."""
+    sections = parse_sections(stat_text)
+    sections.pop("design hierarchy", None)
+    mem = parse_sections(mem_text) if mem_text else {}
+    children = {m: {c: n for c, n in s["cells"].items() if c in sections} for m, s in sections.items()}
+    tops = [m for m in sections if not any(m in ch for ch in children.values())]
+    mult = {}
+
+    def visit(m, n):
+        mult[m] = mult.get(m, 0) + n
+        for c, k in children[m].items():
+            visit(c, n * k)
+    for t in tops:
+        visit(t, 1)
+    rows = {}
+    for m, sec in sections.items():
+        own = {c: n for c, n in sec["cells"].items() if c not in sections}
+        n = mult.get(m, 0)
+        r = rows.setdefault(module_name(m), {"instances": 0, "cells": 0, "ff": 0, "transistors": 0,
+                                             "lut4": 0, "mac16": 0, "ram40": 0, "mem_bits": 0})
+        r["instances"] += n
+        r["cells"] += n * sum(own.values())
+        r["ff"] += n * sum(k for c, k in own.items() if is_ff(c))
+        r["transistors"] += n * transistors(own)[0]
+        r["lut4"] += n * own.get("SB_LUT4", 0)
+        r["mac16"] += n * own.get("SB_MAC16", 0)
+        r["ram40"] += n * own.get("SB_RAM40_4K", 0)
+        r["mem_bits"] += n * mem.get(m, {}).get("mem_bits", 0)
+    return sorted(rows.items(), key=lambda kv: -kv[1]["cells"])
 
 
 def cached(out, key):
@@ -217,29 +358,32 @@ def run(t, force=False):
     srcs = sources(t["kind"])
     os.makedirs(OUT, exist_ok=True)
     out = os.path.join(OUT, t["name"] + ".json")
-    key = run_key(t, srcs)
+    files = read_sources(srcs)
+    key = run_key(t, files)
     if not force and cached(out, key):
         return cached(out, key)
     with open(os.path.join(OUT, t["name"] + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not force and cached(out, key):
             return cached(out, key)
-        return synthesize(t, srcs, out, key)
+        return synthesize(t, srcs, snapshot(t["name"], files), out, key)
 
 
-def synthesize(t, srcs, out, key):
+def synthesize(t, srcs, src_dir, out, key):
     stat_json = os.path.join(OUT, t["name"] + ".stat")
     mem_json = os.path.join(OUT, t["name"] + ".mem.stat")
     ys = os.path.join(OUT, t["name"] + ".ys")
     log = os.path.join(OUT, t["name"] + ".log")
     with open(ys, "w") as fh:
-        fh.write("\n".join(script(t, srcs, stat_json, mem_json)) + "\n")
+        fh.write("\n".join(script(t, srcs, src_dir, stat_json, mem_json)) + "\n")
     cmd = [YOSYS, "-q", "-l", log, "-s", ys]
     print("synth: %s (%s) ..." % (t["name"], t["what"]), file=sys.stderr, flush=True)
     load0 = os.getloadavg()[0]
-    t0 = time.monotonic()
+    t0, ru0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     res = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.monotonic() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if res.returncode != 0:
         sys.exit("synth: %s failed after %.0f s (see %s):\n%s" % (t["name"], seconds, log, res.stderr[-2000:]))
     with open(stat_json) as fh:
@@ -253,13 +397,15 @@ def synthesize(t, srcs, out, key):
             counts = count_generic(stat, parse_stat(fh.read()))
     result = {"name": t["name"], "kind": t["kind"], "top": t["top"], "what": t["what"],
               "params": t["params"], "counts": counts, "seconds": round(seconds, 1),
+              "cpu_seconds": round(cpu, 1),
               "yosys": yosys_version(), "command": " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c
                                                          for c in cmd),
               "script": os.path.relpath(ys, ROOT), "nproc": os.cpu_count(),
               "load": round((load0 + os.getloadavg()[0]) / 2, 1), "key": key}
     with open(out, "w") as fh:
         json.dump(result, fh, indent=1)
-    print("synth: %s done in %.0f s: %s" % (t["name"], seconds, json.dumps(counts)), file=sys.stderr, flush=True)
+    print("synth: %s done in %.0f s (%.0f s CPU): %s" % (t["name"], seconds, cpu, json.dumps(counts)),
+          file=sys.stderr, flush=True)
     return result
 
 
@@ -298,7 +444,58 @@ BEGIN, END = "<!-- synth-table:begin -->", "<!-- synth-table:end -->"
 def fmt_time(r):
     s = r["seconds"]
     t = "%d min %02d s" % (s // 60, s % 60) if s >= 60 else "%.0f s" % s
+    if r.get("cpu_seconds") is not None:
+        t += ", %.0f s CPU" % r["cpu_seconds"]
     return t + (" (load %.1f)" % r["load"] if r.get("load") is not None else "")
+
+
+def current(t, r):
+    """r's design, with a mark when the sources changed since it was synthesized."""
+    key = run_key(t, read_sources(sources(t["kind"])))
+    return r["what"] + ("" if r.get("key") == key else " *(older sources)*")
+
+
+def read_text(path):
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def breakdown_table(results, kind):
+    """Markdown: one row per module, a column group per run (hierarchical runs)."""
+    data = []
+    for r in results:
+        stat = read_text(os.path.join(OUT, r["name"] + ".stat"))
+        if stat is None:
+            return []
+        data.append((r, dict(breakdown(stat, read_text(os.path.join(OUT, r["name"] + ".mem.stat"))))))
+    last = data[-1][1]
+    modules = None  # sorted below, once the columns are known
+    if kind == "generic":
+        head = "| module |" + "".join(" %s: inst. | cells | share | FF | transistors | memory bits |" %
+                                      config_name(r["params"]) for r, _ in data)
+        cols = ("instances", "cells", "share", "ff", "transistors", "mem_bits")
+    else:
+        head = "| module |" + "".join(" inst. | SB_LUT4 | share | DFF | SB_MAC16 | SB_RAM40_4K |" for _ in data)
+        cols = ("instances", "lut4", "share", "ff", "mac16", "ram40")
+    modules = sorted({m for _, b in data for m in b}, key=lambda m: -last.get(m, {cols[1]: 0})[cols[1]])
+    out = [head, "|---|" + "---:|" * (len(cols) * len(data))]
+    totals = [sum(v[cols[1]] for v in b.values()) for _, b in data]
+    for m in modules:
+        line = "| %s |" % m
+        for (_, b), total in zip(data, totals):
+            v = b.get(m)
+            for c in cols:
+                if v is None:
+                    line += " - |"
+                elif c == "share":
+                    line += " %.1f%% |" % (100.0 * v[cols[1]] / total if total else 0)
+                else:
+                    line += " %s |" % f"{v[c]:,}"
+        out.append(line)
+    return out
 
 
 def table():
@@ -307,13 +504,16 @@ def table():
         path = os.path.join(OUT, t["name"] + ".json")
         if os.path.exists(path):
             with open(path) as fh:
-                rows.append(json.load(fh))
+                r = json.load(fh)
+            r["what"] = current(t, r)
+            rows.append(r)
     if not rows:
         sys.exit("synth: no results in %s (run `make synth`)" % OUT)
     out = ["Generated by `scripts/fpga_synth.py table` from build/synth/*.json (`make synth`). Each",
            "run is `yosys -q -l build/synth/NAME.log -s build/synth/NAME.ys` (the script is kept);",
-           "%s, %d cores. Times are wall clock on a shared machine; \"load\" is the" % (rows[0]["yosys"], rows[0]["nproc"]),
-           "1-minute load average around the run (2 = both cores busy), so an idle machine is faster.", ""]
+           "%s, %d cores. Times are wall clock and CPU on a shared machine; \"load\" is the" % (rows[0]["yosys"], rows[0]["nproc"]),
+           "1-minute load average around the run (2 = both cores busy), so an idle machine is faster.",
+           "*(older sources)* marks a figure synthesized before the last change of its sources.", ""]
     xc7 = [r for r in rows if r["kind"] == "xc7"]
     if xc7:
         out += ["**7-series (`synth_xilinx -family xc7`)** — XC7A200T has 133,800 LUTs, 267,600 FFs,",
@@ -340,8 +540,10 @@ def table():
         out.append("")
     gen = [r for r in rows if r["kind"] == "generic"]
     if gen:
-        out += ["**Generic (`synth`, memories kept whole)** — the area model's input (`scripts/synth_area.sh`).", "",
-                "| design | cells | of which FF | memories | memory bits | transistors (logic, `stat -tech cmos`) | time |",
+        out += ["**Generic (`synth`, memories kept whole)** — the area model's input (`scripts/synth_area.sh`).",
+                "Transistors: the logic only (yosys' CMOS gate costs, every flip-flop priced, see",
+                "`scripts/fpga_synth.py`); the memories are their bits.", "",
+                "| design | cells | of which FF | memories | memory bits | transistors (logic) | time |",
                 "|---|---:|---:|---:|---:|---:|---:|"]
         for r in gen:
             c = r["counts"]
@@ -350,6 +552,14 @@ def table():
                 r["what"], f"{c['cells']:,}", f"{c['ff']:,}", c["mem_cells"], f"{c['mem_bits']:,}",
                 tr, fmt_time(r)))
         out.append("")
+        bd = breakdown_table(gen, "generic")
+        if bd:
+            out += ["Where the generic cells go (each module's own cells, all its instances and",
+                    "parameterizations together; `scripts/fpga_synth.py breakdown NAME`):", ""] + bd + [""]
+    if ice:
+        bd = breakdown_table(ice, "ice40")
+        if bd:
+            out += ["Where the iCE40 LUTs go (%s):" % ice[0]["name"], ""] + bd + [""]
     with open(DOC) as fh:
         doc = fh.read()
     if BEGIN not in doc or END not in doc:
@@ -358,7 +568,21 @@ def table():
     _, tail = rest.split(END, 1)
     with open(DOC, "w") as fh:
         fh.write(head + BEGIN + "\n" + "\n".join(out) + "\n" + END + tail)
-    print("synth: table written to docs/fpga.md", file=sys.stderr)
+    print("synth: tables written to docs/fpga.md", file=sys.stderr)
+
+
+def print_breakdown(names):
+    results = []
+    for n in names:
+        path = os.path.join(OUT, n + ".json")
+        if not os.path.exists(path):
+            sys.exit("synth: no %s (run it first)" % path)
+        with open(path) as fh:
+            results.append(json.load(fh))
+    kinds = {r["kind"] for r in results}
+    if len(kinds) != 1 or "xc7" in kinds:
+        sys.exit("synth: breakdown takes generic or ice40 runs of one kind (xc7 runs are flattened)")
+    print("\n".join(breakdown_table(results, kinds.pop())))
 
 
 def main(argv):
@@ -366,7 +590,8 @@ def main(argv):
         sys.exit(__doc__)
     cmd = argv[0]
     if cmd == "all":
-        for t in TARGETS:
+        # generic first: the area model and sweeps wait for them; the table keeps TARGETS' order
+        for t in sorted(TARGETS, key=lambda t: t["kind"] != "generic"):
             run(t)
         table()
     elif cmd == "run" and len(argv) == 2:
@@ -378,6 +603,8 @@ def main(argv):
         area(argv[1:])
     elif cmd == "table":
         table()
+    elif cmd == "breakdown" and len(argv) >= 2:
+        print_breakdown(argv[1:])
     else:
         sys.exit(__doc__)
 

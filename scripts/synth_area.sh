@@ -7,13 +7,14 @@
 #
 # Fields: config, rows, cols, ub_lines, acc_rows, wb_lines, param_lines;
 #   generic `synth` with memories kept whole: cells, ff_generic, mem_bits,
-#   transistors (logic only, yosys `stat -tech cmos`);
+#   transistors (logic only: yosys' CMOS gate costs, every flip-flop priced,
+#   see scripts/fpga_synth.py);
 #   7-series `synth_xilinx` (FPGA memories: rtl/fpga/mem/mxu_ram.v): lut, ff,
 #   dsp, bram (RAMB36E1, a RAMB18E1 counting half, rounded up), lutram (LUTs
 #   used as RAM or shift registers) -- null with --no-xilinx;
 #   seconds: yosys time of the runs that produced the figures (cached or not).
-# A new configuration takes minutes (generic) to tens of minutes (7-series) on
-# 2 cores; docs/fpga.md lists measured times. Needs yosys (install-deps.sh synth).
+# A new configuration takes about 5 minutes of CPU (generic; 7-series adds 6 to
+# 12); docs/fpga.md lists measured times. Needs yosys (install-deps.sh synth).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."

@@ -34,10 +34,10 @@ static const char sweep_usage[] =
     "  child processes (default: one, in this process).\n"
     "  Per layer and configuration: cycles, utilization, DRAM bytes, MACs, ideal cycles,\n"
     "  SCALE-Sim's weight-stationary cycles; area from scripts/synth_area.sh (yosys; cached,\n"
-    "  a new configuration takes minutes to an hour: --no-area skips it). --area generic (the\n"
-    "  default) is yosys' generic synthesis, --area full adds the 7-series one (LUT/FF/DSP/\n"
-    "  BRAM, slower); --area-metric picks the figure plotted, default area = logic\n"
-    "  transistors + 6 per SRAM bit.\n"
+    "  a new configuration takes minutes: --no-area skips it; --area-timeout, default 3600 s,\n"
+    "  bounds each). --area generic (the default) is yosys' generic synthesis, --area full\n"
+    "  adds the 7-series one (LUT/FF/DSP/BRAM, slower); --area-metric picks the figure\n"
+    "  plotted, default area = logic transistors + 6 per SRAM bit.\n"
     "  Writes DIR/sweep.csv, DIR/sweep.json, DIR/utilization.png, DIR/cycles.png and\n"
     "  DIR/area.png (cycles vs area, Pareto front); results are cached in DIR/runs/, so a\n"
     "  rerun (e.g. after Ctrl-C) measures only what is missing.\n"
@@ -97,7 +97,7 @@ static int parse_args(int argc, char **argv, struct sweep *s, struct sweep_args 
     a->jobs = 1;
     s->backend = "model";
     s->area_metric = "area";
-    s->area_timeout = 3600;
+    s->area_timeout = 3600; /* a new generic synthesis takes minutes; an hour means something is wrong */
     s->area_generic = 1;
     s->max_error = -1;
     for (int i = 1; i < argc; i++) {

@@ -237,7 +237,7 @@ int sweep_area_all(struct sweep *s)
     }
     if (rc == MXU_OK && !s->quiet)
         fprintf(stderr, "mxu sweep: area of %zu hardware configurations with %s (cached ones answer at once, a "
-                "new one takes minutes to an hour)\n", c.n_groups, script);
+                "new one takes minutes)\n", c.n_groups, script);
     if (rc == MXU_OK)
         rc = sweep_pool_run(c.n_groups, s->jobs ? s->jobs : 1, s->area_timeout, start_synth, synth_done, &c);
     s->area_seconds = sweep_now() - c.start;

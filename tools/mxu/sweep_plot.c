@@ -242,6 +242,25 @@ struct front_point {
     size_t i;
 };
 
+/* Labelled ticks at 1, 2, 3, 5 x 10^k over [lo, hi]: a log axis spanning less than a
+ * decade would otherwise show one label or none. */
+static void log_tics(FILE *g, const char *axis, double lo, double hi)
+{
+    static const double steps[] = {1, 2, 3, 5};
+    double decade = 1e-6;
+    int n = 0;
+    fprintf(g, "set %s (", axis);
+    while (decade * 10 <= lo)
+        decade *= 10;
+    for (; decade <= hi && n < 40; decade *= 10)
+        for (int k = 0; k < 4; k++) {
+            double v = steps[k] * decade;
+            if (v >= lo && v <= hi)
+                fprintf(g, "%s%g", n++ ? ", " : "", v);
+        }
+    fprintf(g, ")\n");
+}
+
 static int by_area(const void *a, const void *b)
 {
     const struct front_point *x = a, *y = b;
@@ -257,7 +276,7 @@ static int plot_area(const struct sweep *s, const int *pareto, const char *dir)
     FILE *fr = d ? open_in(dir, "pareto.dat", fpath, sizeof fpath) : NULL;
     FILE *g = fr ? open_in(dir, "area.gp", gpath, sizeof gpath) : NULL;
     int rc = g ? MXU_OK : front ? MXU_ERR_IO : mxu_fail(MXU_ERR_NOMEM, "plot");
-    double unit;
+    double unit, lo_a = 0, hi_a = 0, lo_c = 0, hi_c = 0;
     const char *unit_name;
     cycle_unit(s, &unit, &unit_name);
     for (size_t i = 0; rc == MXU_OK && i < s->n_points; i++) {
@@ -266,7 +285,14 @@ static int plot_area(const struct sweep *s, const int *pareto, const char *dir)
             continue;
         struct sweep_total t;
         sweep_total(&s->results[i], &s->points[i].cfg, &t);
-        fprintf(d, "%.6f %.6f \"%s\"\n", a / 1e6, (double)t.cycles / unit, s->points[i].label);
+        double c = (double)t.cycles / unit;
+        if (hi_a == 0 || a < lo_a)
+            lo_a = a;
+        if (hi_a == 0 || c < lo_c)
+            lo_c = c;
+        hi_a = a > hi_a ? a : hi_a;
+        hi_c = c > hi_c ? c : hi_c;
+        fprintf(d, "%.6f %.6f \"%s\"\n", a / 1e6, c, s->points[i].label);
         if (pareto[i])
             front[n_front++] = (struct front_point){a, (double)t.cycles, i};
     }
@@ -276,9 +302,13 @@ static int plot_area(const struct sweep *s, const int *pareto, const char *dir)
             fprintf(fr, "%.6f %.6f \"%s\"\n", front[k].area / 1e6, front[k].cycles / unit, s->points[front[k].i].label);
         terminal(g, s, "area.png", 1000);
         fprintf(g, "set title \"%s on the %s backend: cycles against area\"\n", s->work.name, s->backend);
+        /* explicit ranges with a margin: `set offsets` on log axes widens them by decades */
+        double x0 = lo_a / 1e6 / 1.25, x1 = hi_a / 1e6 * 1.4, y0 = lo_c / 1.3, y1 = hi_c * 1.5;
         fprintf(g, "set xlabel \"%s (millions)\"\nset ylabel \"cycles (%s)\"\nset logscale xy\n"
-                   "unset xtics\nset xtics\nset offsets graph 0.05, graph 0.15, graph 0.1, graph 0.1\n",
-                sweep_area_metric_label(s->area_metric), unit_name);
+                   "unset xtics\nset xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n",
+                sweep_area_metric_label(s->area_metric), unit_name, x0, x1, y0, y1);
+        log_tics(g, "xtics", x0, x1);
+        log_tics(g, "ytics", y0, y1);
         fprintf(g, "plot \"%s\" using 1:2 with points pt 7 ps 1.2 lc rgb \"#2a7ab0\" title \"configuration\", \\\n"
                    "     \"%s\" using 1:2:3 with labels offset 0.8,0.8 left font \",9\" notitle, \\\n"
                    "     \"%s\" using 1:2 with linespoints lw 2 pt 6 ps 2.2 lc rgb \"#d95f02\" title \"Pareto front\"\n",
