@@ -9,6 +9,7 @@
 #include "mxu_asm.h"
 #include "mxu_error.h"
 #include "mxu_reference.h"
+#include "support/disasm.h"
 
 #ifndef MXU_SOURCE_DIR
 #define MXU_SOURCE_DIR "."
@@ -38,17 +39,6 @@ static void asm_err(const char *src, const char *prefix, const char *text)
     cr_assert(strstr(d, text) != NULL, "detail '%s' lacks '%s'", d, text);
 }
 
-static char *disasm_to_string(const mxu_program *p)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    cr_assert_eq(mxu_disasm_program(p, f), MXU_OK);
-    fclose(f);
-    return text;
-}
-
 static void assert_same_bytes(const mxu_program *a, const mxu_program *b)
 {
     uint8_t *x, *y;
@@ -64,7 +54,7 @@ static void assert_same_bytes(const mxu_program *a, const mxu_program *b)
 /* asm -> program -> disasm -> asm: the same program. */
 static void assert_round_trip(const mxu_program *p)
 {
-    char *text = disasm_to_string(p);
+    char *text = test_disasm(p);
     mxu_program *q = NULL;
     int rc = mxu_asm_parse(text, "listing", NULL, &q);
     cr_assert_eq(rc, MXU_OK, "listing does not assemble: %s\n%.2000s", mxu_error_detail(), text);
@@ -212,7 +202,7 @@ Test(asm, decode_check_errors_name_the_line)
     mxu_program *p = asm_ok(".allow_invalid\nmatmul n0=0\n.insn 0xF 0 0 0\nmatmul pop_prev\n");
     cr_assert_eq(p->n_insns, 3);
     cr_assert_eq(p->insns[1][0], 0xF);
-    char *text = disasm_to_string(p);
+    char *text = test_disasm(p);
     cr_assert(strstr(text, ".allow_invalid ; instruction 0: ILLEGAL_FIELD"), "%s", text);
     free(text);
     assert_round_trip(p);
@@ -545,7 +535,7 @@ Test(asm, random_instruction_streams_round_trip)
             }
             cr_assert_eq(mxu_program_add_insn(p, w), MXU_OK);
         }
-        char *text = disasm_to_string(p);
+        char *text = test_disasm(p);
         mxu_program *q;
         cr_assert_eq(mxu_asm_parse(text, "listing", NULL, &q), MXU_OK, "%s", mxu_error_detail());
         cr_assert_eq(q->n_insns, p->n_insns);

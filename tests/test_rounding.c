@@ -20,6 +20,7 @@
 #include "mxu_numerics.h"
 #include "mxu_reference.h"
 #include "support/random_layer.h"
+#include "support/disasm.h"
 
 #define Q_HALF (1 << 30) /* multiplier 0.5: t = x / 2 */
 #define TFLITE_MODELS "models/tflite"
@@ -406,12 +407,7 @@ Test(rounding, tflite_frontend_sets_the_flags)
 Test(rounding, asm_round_trip)
 {
     mxu_program *p = tflite_program("mlp_28x28", "rows=8,cols=8", MXU_NUMERICS_LITERT_BUILTIN);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert_not_null(f);
-    cr_assert_eq(mxu_disasm_program(p, f), MXU_OK);
-    fclose(f);
+    char *text = test_disasm(p);
     cr_assert(strstr(text, " round_half_up"), "the listing shows the ACTIVATE bit");
     mxu_program *q = NULL;
     cr_assert_eq(mxu_asm_parse(text, "mlp.s", NULL, &q), MXU_OK, "%s", mxu_error_detail());

@@ -12,6 +12,7 @@
 #include "mxu_error.h"
 #include "mxu_program.h"
 #include "runtime/test_net.h"
+#include "support/disasm.h"
 
 #define LAYER_RECORD_BYTES 192
 
@@ -301,23 +302,12 @@ Test(format_v2, lut_rules)
 
 /* ---- assembler and disassembler ------------------------------------------------------------------ */
 
-static char *listing(const mxu_program *p)
-{
-    char *text = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&text, &n);
-    cr_assert_not_null(f);
-    cr_assert_eq(mxu_disasm_program(p, f), MXU_OK);
-    fclose(f);
-    return text;
-}
-
 Test(format_v2, disassembly_reassembles_identically)
 {
     mxu_program *p = network(), *q;
     uint8_t *a, *b;
     size_t la, lb;
-    char *text = listing(p);
+    char *text = test_disasm(p);
     cr_assert(strstr(text, ".layer softmax softmax"), "%.2000s", text);
     cr_assert(strstr(text, ".layer concat cat"));
     cr_assert(strstr(text, "code="));
@@ -339,7 +329,7 @@ Test(format_v2, odd_layer_names_stay_in_comments)
 {
     mxu_program *p = network(), *q;
     strcpy(p->layers[0].name, "conv\nfinish");
-    char *text = listing(p);
+    char *text = test_disasm(p);
     cr_assert_eq(mxu_asm_parse(text, "listing", NULL, &q), MXU_OK, "%s", mxu_error_detail());
     cr_assert_eq(q->n_insns, p->n_insns);
     cr_assert_str_eq(q->layers[0].name, "conv\nfinish");

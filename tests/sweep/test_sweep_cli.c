@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/files.h"
+
 struct run {
     int status;
     char out[16384];
@@ -47,23 +49,12 @@ static void test_dir(char *dir, size_t len, const char *name)
     cr_assert_eq(system(cmd), 0);
 }
 
-static void write_file(const char *path, const char *text)
+/* A file the tool must have written. */
+static const char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "%s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s missing", path);
-    static char buf[1 << 18];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
+    const char *text = test_read_file(path);
+    cr_assert_not_null(text, "%s missing", path);
+    return text;
 }
 
 static const char tiny_cfg[] = "[net]\nheight=12\nwidth=12\nchannels=1\n\n"
@@ -163,7 +154,7 @@ Test(sweep, tiny_network_on_two_configurations)
     char dir[256], path[400];
     test_dir(dir, sizeof dir, "tiny");
     snprintf(path, sizeof path, "%s/net.cfg", dir);
-    write_file(path, tiny_cfg);
+    test_write_file(path, tiny_cfg);
     struct run r = mxu_env(NULL, "sweep %s --rows 4,8 --cols 4 --no-area -o %s/out", path, dir);
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_assert(strstr(r.out, "[1/2] 4x4") && strstr(r.out, "[2/2] 8x4"), "%s", r.out);
@@ -209,7 +200,7 @@ Test(sweep, rerun_reuses_finished_configurations)
     char dir[256], net[400], a[400], b[400], csv_path[400], csv1[1 << 14];
     test_dir(dir, sizeof dir, "resume");
     snprintf(net, sizeof net, "%s/net.cfg", dir);
-    write_file(net, tiny_cfg);
+    test_write_file(net, tiny_cfg);
     struct run r = mxu_env(NULL, "sweep %s --shapes 4x4,8x8 --no-area -o %s/out", net, dir);
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_assert(strstr(r.out, "0 cached"), "%s", r.out);
@@ -251,8 +242,8 @@ Test(sweep, scalesim_topology_and_config_in_child_processes)
     test_dir(dir, sizeof dir, "topo");
     snprintf(t, sizeof t, "%s/tiny.csv", dir);
     snprintf(c, sizeof c, "%s/tiny.cfg", dir);
-    write_file(t, topo_csv);
-    write_file(c, topo_cfg);
+    test_write_file(t, topo_csv);
+    test_write_file(c, topo_cfg);
     struct run r = mxu_env(NULL, "sweep %s --scalesim-config %s --bw 4,8 --jobs 2 --no-area -o %s/out", t, c, dir);
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_assert(strstr(r.out, "Dataflow os; mxu is weight-stationary"), "%s", r.out);
@@ -288,9 +279,9 @@ Test(sweep, area_from_the_area_script_and_pareto_front)
     char dir[256], net[400], script[400], env[600], path[400];
     test_dir(dir, sizeof dir, "area");
     snprintf(net, sizeof net, "%s/net.cfg", dir);
-    write_file(net, tiny_cfg);
+    test_write_file(net, tiny_cfg);
     snprintf(script, sizeof script, "%s/area.sh", dir);
-    write_file(script, fake_area);
+    test_write_file(script, fake_area);
     snprintf(env, sizeof env, "MXU_SYNTH_AREA=%s", script);
     struct run r = mxu_env(env, "sweep %s --shapes 4x4,8x8,8x4 --bw 8,16 -o %s/out", net, dir);
     cr_assert_eq(r.status, 0, "%s", r.out);
@@ -316,7 +307,7 @@ Test(sweep, area_from_the_area_script_and_pareto_front)
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_assert(strstr(r.out, "area  none: /nonexistent/synth_area.sh is not there"), "%s", r.out);
     /* a failing script: reported per configuration, not invented */
-    write_file(script, "#!/bin/bash\necho 'yosys: out of memory' >&2\nexit 3\n");
+    test_write_file(script, "#!/bin/bash\necho 'yosys: out of memory' >&2\nexit 3\n");
     r = mxu_env(env, "sweep %s --shapes 4x4 -o %s/out3", net, dir);
     cr_assert_eq(r.status, 0, "%s", r.out);
     cr_assert(strstr(r.out, "no area: synthesis failed (exit 3") && strstr(r.out, "yosys: out of memory"), "%s",
@@ -328,7 +319,7 @@ Test(sweep, rtl_matches_the_model, .timeout = 120)
     char dir[256], t[400], path[400];
     test_dir(dir, sizeof dir, "rtl");
     snprintf(t, sizeof t, "%s/one.csv", dir);
-    write_file(t, "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+    test_write_file(t, "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
                   "Strides,\nC1, 10, 10, 3, 3, 6, 8, 1,\nLayer2, 5, 5, 2, 2, 8, 4, 2,\n");
     struct run r = mxu_env(NULL, "sweep %s --shapes 4x4 --bw 4,16 --backend rtl --max-error 0 --no-area -o %s/out", t,
                            dir);
@@ -361,7 +352,7 @@ Test(sweep, misuse_is_refused)
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.out, "none.cfg"), "%s", r.out);
     snprintf(path, sizeof path, "%s/net.cfg", dir);
-    write_file(path, tiny_cfg);
+    test_write_file(path, tiny_cfg);
     r = mxu_env(NULL, "sweep %s --rows 8,,16 -o %s/out", path, dir);
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.out, "--rows '8,,16'"), "%s", r.out);
@@ -378,7 +369,7 @@ Test(sweep, misuse_is_refused)
     cr_assert_eq(r.status, 2);
     cr_assert(strstr(r.out, "--area-metric"), "%s", r.out);
     snprintf(path, sizeof path, "%s/bad.csv", dir);
-    write_file(path, "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+    test_write_file(path, "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
                      "Strides,\nC1, 8, 8, 3, 3, 4, x, 1,\n");
     r = mxu_env(NULL, "sweep %s -o %s/out", path, dir);
     cr_assert_eq(r.status, 2);

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/files.h"
+
 /* A hierarchy: top (one inverter) holds three instances of sub (two
  * flip-flops with enable and async reset, one XOR) and memories of 4096 bits. */
 static const char stat_text[] =
@@ -47,25 +49,6 @@ static const char fake_yosys[] =
     "cp \"$ys\" \"$d/last.ys\"\n"
     "for f in $(sed -n 's/^tee -q -o \\([^ ]*\\) stat.*/\\1/p' \"$ys\"); do cp \"$d/stat.txt\" \"$f\"; done\n";
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "%s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_file(const char *path)
-{
-    static char buf[65536];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
 
 /* Run the script with the fake yosys and results under DIR; stdout only. */
 static int script(const char *dir, const char *args, char *out, size_t len)
@@ -88,10 +71,10 @@ static void setup_dir(char *dir, size_t len)
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/synth'", dir, dir);
     cr_assert_eq(system(cmd), 0);
     snprintf(path, sizeof path, "%s/yosys", dir);
-    write_file(path, fake_yosys);
+    test_write_file(path, fake_yosys);
     cr_assert_eq(chmod(path, 0755), 0);
     snprintf(path, sizeof path, "%s/stat.txt", dir);
-    write_file(path, stat_text);
+    test_write_file(path, stat_text);
 }
 
 static void remove_dir(const char *dir)
@@ -105,7 +88,7 @@ static int calls(const char *dir)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/calls", dir);
-    const char *c = read_file(path);
+    const char *c = test_read_file(path);
     int n = 0;
     for (; c && (c = strstr(c, "run")); c += 3)
         n++;
@@ -126,7 +109,7 @@ Test(synth_script, prices_every_flip_flop_and_caches)
     cr_assert_eq(calls(dir), 1);
     /* yosys read a snapshot of the sources, not the tree */
     snprintf(path, sizeof path, "%s/last.ys", dir);
-    const char *ys = read_file(path);
+    const char *ys = test_read_file(path);
     cr_assert(ys && strstr(ys, "generic-mxu-4x4.src/rtl/mxu_ram.v") && strstr(ys, "chparam -set ROWS 4 mxu_top"),
               "%s", ys ? ys : "(no script)");
     snprintf(path, sizeof path, "%s/synth/generic-mxu-4x4.src/rtl/mxu_ram.v", dir);
